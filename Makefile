@@ -1,0 +1,31 @@
+# Targets used by README.md and .ci/run. PYTHON may point at a virtual environment's interpreter.
+PYTHON ?= python
+PIP := $(PYTHON) -m pip
+
+.PHONY: install install-all test test-fast lint format bench clean
+
+install:  ## the core package: data, evaluation, CLI (no Spark, PyTorch or TensorFlow)
+	$(PIP) install -e .
+
+install-all:  ## everything the test suite needs; torch first, from the CPU wheel (a bare torch pulls CUDA)
+	$(PIP) install "torch==2.13.0"
+	$(PIP) install -e ".[all]"
+
+test:  ## the whole test suite (real-data tests need MOVIELENS_DATA_DIR)
+	$(PYTHON) -m ruff check src tests benchmarks
+	$(PYTHON) -m pytest
+
+test-fast:  ## skip the slow tests
+	$(PYTHON) -m pytest -m "not slow"
+
+lint:
+	$(PYTHON) -m ruff check src tests benchmarks
+
+format:
+	$(PYTHON) -m ruff format src tests benchmarks
+
+bench:  ## every benchmark under benchmarks/, quick variants
+	$(PYTHON) benchmarks/run_all.py --quick
+
+clean:
+	rm -rf build dist .pytest_cache .ruff_cache src/*.egg-info

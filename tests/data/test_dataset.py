@@ -1,0 +1,129 @@
+"""The Dataset core: id maps, views, duplicate policy, immutability."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from movielens_lessons import columns as C
+from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.errors import DataQualityWarning, DataValidationError, MissingColumnError
+
+
+def test_id_maps_are_sorted_external_ids(tiny: Dataset) -> None:
+    assert tiny.user_ids.tolist() == [1, 2, 3]
+    assert tiny.item_ids.tolist() == [10, 20, 30, 40, 50]
+    assert (tiny.n_users, tiny.n_items, tiny.n_interactions) == (3, 5, 9)
+    assert tiny.user_index([3, 1, 99]).tolist() == [2, 0, -1]
+    assert tiny.item_index([50]).tolist() == [4]
+    with pytest.raises(DataValidationError, match="unknown id 99"):
+        tiny.user_index([99], unknown="raise")
+
+
+def test_interactions_sorted_by_user_then_time(tiny: Dataset) -> None:
+    frame = tiny.to_frame()
+    assert frame[C.USER].is_monotonic_increasing
+    for _, g in frame.groupby(C.USER):
+        assert g[C.TIMESTAMP].is_monotonic_increasing
+
+
+def test_views_match_the_frame(tiny: Dataset, tiny_ratings: pd.DataFrame) -> None:
+    dense = tiny.explicit().toarray()
+    for row in tiny_ratings.itertuples(index=False):
+        u = tiny.user_index([row.userId])[0]
+        i = tiny.item_index([row.movieId])[0]
+        assert dense[u, i] == pytest.approx(row.rating)
+    assert tiny.implicit().nnz == len(tiny_ratings)
+    assert set(np.unique(tiny.implicit().data)) == {1.0}
+    assert tiny.implicit("rating").sum() == pytest.approx(tiny_ratings[C.RATING].sum())
+
+
+def test_positive_threshold_filters_the_implicit_view_only(tiny: Dataset) -> None:
+    pos = tiny.with_positive_threshold(4.0)
+    assert pos.implicit().nnz == 5  # ratings 5, 4, 5, 4.5, 4
+    assert pos.explicit().nnz == 9
+    assert tiny.implicit().nnz == 9  # the original is untouched
+
+
+def test_duplicates_keep_the_latest_and_are_reported() -> None:
+    frame = pd.DataFrame(
+        {
+            C.USER: [1, 1, 1, 2],
+            C.ITEM: [5, 5, 6, 5],
+            C.RATING: [1.0, 4.0, 3.0, 2.0],
+            C.TIMESTAMP: [10, 30, 20, 10],
+        }
+    )
+    with pytest.warns(DataQualityWarning, match="1 duplicate"):
+        ds = Dataset.from_frame(frame)
+    assert ds.n_duplicates_dropped == 1
+    kept = ds.to_frame().set_index([C.USER, C.ITEM])[C.RATING]
+    assert kept.loc[(1, 5)] == 4.0  # timestamp 30 beats timestamp 10
+
+
+def test_duplicates_with_equal_timestamps_keep_the_last_row() -> None:
+    frame = pd.DataFrame(
+        {C.USER: [1, 1], C.ITEM: [5, 5], C.RATING: [1.0, 4.5], C.TIMESTAMP: [7, 7]}
+    )
+    with pytest.warns(DataQualityWarning):
+        ds = Dataset.from_frame(frame)
+    assert ds.ratings.tolist() == [4.5]
+
+
+def test_no_warning_without_duplicates(tiny_ratings: pd.DataFrame) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Dataset.from_frame(tiny_ratings)
+
+
+def test_missing_column_is_named() -> None:
+    with pytest.raises(MissingColumnError, match="movieId"):
+        Dataset.from_frame(pd.DataFrame({C.USER: [1]}), source="mine.csv")
+
+
+def test_immutable(tiny: Dataset) -> None:
+    with pytest.raises(AttributeError, match="immutable"):
+        tiny.name = "other"  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        tiny.users[0] = 2
+    with pytest.raises(ValueError):
+        tiny.implicit().data[0] = 7.0
+
+
+def test_subset_shares_id_maps(tiny: Dataset) -> None:
+    part = tiny.subset(tiny.users == 0)
+    assert part.n_interactions == 3
+    assert part.n_users == tiny.n_users and part.n_items == tiny.n_items
+    assert part.implicit().shape == tiny.implicit().shape
+    assert part.active_users.tolist() == [0]
+
+
+def test_given_id_maps_are_used_and_checked(tiny_ratings: pd.DataFrame) -> None:
+    ds = Dataset.from_frame(
+        tiny_ratings, user_ids=np.array([1, 2, 3, 4]), item_ids=np.array([10, 20, 30, 40, 50, 60])
+    )
+    assert ds.implicit().shape == (4, 6)
+    assert ds.user_counts().tolist() == [3, 2, 4, 0]
+    with pytest.raises(DataValidationError, match="not in the id map"):
+        Dataset.from_frame(tiny_ratings, user_ids=np.array([1, 2]))
+
+
+def test_fingerprint_tracks_content(tiny: Dataset, tiny_ratings: pd.DataFrame) -> None:
+    again = Dataset.from_frame(tiny_ratings.sample(frac=1.0, random_state=3))
+    assert again.fingerprint() == tiny.fingerprint()  # row order of the source does not matter
+    changed = tiny_ratings.copy()
+    changed.loc[0, C.RATING] = 1.0
+    assert Dataset.from_frame(changed).fingerprint() != tiny.fingerprint()
+
+
+def test_implicit_only_data() -> None:
+    ds = Dataset.from_frame(pd.DataFrame({C.USER: [1, 2], C.ITEM: [3, 3]}))
+    assert ds.ratings is None and ds.timestamps is None
+    assert ds.implicit().nnz == 2
+    with pytest.raises(DataValidationError, match="no ratings"):
+        ds.explicit()
+    with pytest.raises(DataValidationError, match="needs ratings"):
+        ds.with_positive_threshold(4.0)
