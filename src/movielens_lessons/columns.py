@@ -25,6 +25,7 @@ ZIP_CODE = "zipCode"
 RANK = "rank"
 SCORE = "score"
 PREDICTION = "prediction"
+FALLBACK = "fallback"  # True where a row came from the popularity fallback (unknown user)
 
 RATINGS_COLUMNS = (USER, ITEM, RATING, TIMESTAMP)
 

@@ -19,7 +19,9 @@ class Recommendations:
     ``users``: shape ``(n_users,)`` internal user ids. ``items``: ``(n_users, k)`` internal item ids, best
     first, padded with -1 where fewer than ``k`` items could be recommended. ``scores``: ``(n_users, k)``
     float32, NaN where padded. ``user_ids`` / ``item_ids`` are the dataset's id maps (external ids), used by
-    :meth:`to_frame`.
+    :meth:`to_frame`. ``external_users`` (optional) is the external id of each row, needed for users unknown
+    to the model (internal id -1); ``fallback`` (optional, bool per row) flags rows that got the popularity
+    fallback instead of personal recommendations.
     """
 
     users: np.ndarray
@@ -27,12 +29,24 @@ class Recommendations:
     scores: np.ndarray
     user_ids: np.ndarray
     item_ids: np.ndarray
+    external_users: np.ndarray | None = None
+    fallback: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.items.ndim != 2 or self.items.shape != self.scores.shape:
             raise ValueError("items and scores must both have shape (n_users, k)")
         if len(self.users) != self.items.shape[0]:
             raise ValueError("users must have one entry per row of items")
+        for extra in (self.external_users, self.fallback):
+            if extra is not None and len(extra) != len(self.users):
+                raise ValueError("external_users and fallback must have one entry per row")
+
+    @property
+    def row_user_ids(self) -> np.ndarray:
+        """External user id of each row."""
+        if self.external_users is not None:
+            return np.asarray(self.external_users)
+        return self.user_ids[self.users]
 
     @property
     def k(self) -> int:
@@ -43,16 +57,19 @@ class Recommendations:
 
     def to_frame(self) -> pd.DataFrame:
         """Long format ``userId, movieId, rank, score`` (rank 1 = best); padding rows are dropped."""
-        valid = self.items != PAD_ITEM
+        valid = self.items >= 0
         rows, cols = np.nonzero(valid)
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
-                C.USER: self.user_ids[self.users[rows]],
+                C.USER: self.row_user_ids[rows],
                 C.ITEM: self.item_ids[self.items[rows, cols]],
                 C.RANK: (cols + 1).astype(np.int32),
                 C.SCORE: self.scores[rows, cols],
             }
         )
+        if self.fallback is not None:
+            frame[C.FALLBACK] = np.asarray(self.fallback, dtype=bool)[rows]
+        return frame
 
     @classmethod
     def from_frame(

@@ -1,0 +1,481 @@
+"""The ``Recommender`` protocol and the template base class every model derives from.
+
+Public methods (``fit``, ``recommend``, ``score``, ``predict``, ``similar_items``,
+``recommend_for_history``, ``save``/``load``) validate input, map external ids to internal ones, check ``k``
+and exclude seen items; a model writes only the private hooks:
+
+- ``_fit(dataset)``: learn from a :class:`~movielens_lessons.data.dataset.Dataset`;
+- ``_score(users)``: dense scores ``(len(users), n_items)`` for internal user ids;
+- optionally ``_score_history(history)`` (fold-in of a new user's CSR row), ``_predict_pairs(u, i)``
+  (explicit models: ratings, with their own fallback for unknown ids = -1), ``_item_vectors()`` (for
+  ``similar_items``), ``_get_state()``/``_set_state()`` (arrays saved to ``.npz``) and
+  ``_save_files(dir)``/``_load_files(dir)`` for a library's own safe format.
+
+Unknown-user policy (documented in docs/conventions.md): ``recommend`` gives an unknown user the most
+popular training items and flags the row in ``Recommendations.fallback``; ``score``/``predict`` give NaN
+for unknown users or items, except explicit models, which fall back to their baseline prediction.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+import numpy as np
+import scipy.sparse as sp
+
+from movielens_lessons import __version__
+from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.errors import ConfigError, DataValidationError, NotFittedError
+from movielens_lessons.models.topk import top_k
+from movielens_lessons.recommendations import Recommendations
+
+Feedback = Literal["implicit", "explicit"]
+
+MODEL_JSON = "model.json"
+ARRAYS_NPZ = "arrays.npz"
+FORMAT_VERSION = 1
+
+#: Users scored per batch: bounds the dense (batch, n_items) float32 score block to ~256 MiB.
+_SCORE_BLOCK_BYTES = 256 * 2**20
+
+
+@runtime_checkable
+class Recommender(Protocol):
+    """What every model offers; see :class:`BaseRecommender` for the shared implementation."""
+
+    name: ClassVar[str]
+    feedback: ClassVar[Feedback]
+
+    def fit(self, dataset: Dataset) -> Recommender: ...
+
+    def recommend(
+        self, users: Iterable[int] | None = None, k: int = 10, *, exclude_seen: bool = True
+    ) -> Recommendations: ...
+
+    def score(self, users: Iterable[int], items: Iterable[int] | None = None) -> np.ndarray: ...
+
+    def predict(self, users: Iterable[int], items: Iterable[int]) -> np.ndarray: ...
+
+    def save(self, path: str | os.PathLike[str]) -> Path: ...
+
+
+class BaseRecommender:
+    """Template for models: hyperparameters are constructor keywords stored as given (scikit-learn style);
+    learned attributes end in ``_``; ``fit`` returns ``self`` and replaces all learned state."""
+
+    name: ClassVar[str] = ""
+    feedback: ClassVar[Feedback] = "implicit"
+
+    # --- hyperparameters -------------------------------------------------------------------------
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def get_params(self) -> dict[str, Any]:
+        return {p: getattr(self, p) for p in self.param_names()}
+
+    def set_params(self, **params: Any) -> BaseRecommender:
+        known = self.param_names()
+        for key, value in params.items():
+            if key not in known:
+                raise ConfigError(
+                    f"unknown parameter {key!r} for {self.name}; known: {', '.join(known) or 'none'}"
+                )
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # --- fitting ---------------------------------------------------------------------------------
+
+    def fit(self, dataset: Dataset) -> BaseRecommender:
+        """Learn from ``dataset`` (implicit models use its implicit view, explicit ones its ratings)."""
+        if not isinstance(dataset, Dataset):
+            raise TypeError(f"fit expects a Dataset, got {type(dataset).__name__}")
+        if dataset.n_interactions == 0:
+            raise DataValidationError(f"cannot fit {self.name} on a dataset without interactions")
+        if self.feedback == "explicit" and dataset.ratings is None:
+            raise DataValidationError(f"{self.name} is an explicit model and needs ratings")
+        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
+            delattr(self, attr)
+        start = time.perf_counter()
+        self.user_ids_ = np.asarray(dataset.user_ids)
+        self.item_ids_ = np.asarray(dataset.item_ids)
+        # every training interaction counts as seen, whatever the positive threshold
+        self.seen_ = sp.csr_matrix(
+            (np.ones(dataset.n_interactions, dtype=np.float32), (dataset.users, dataset.items)),
+            shape=(dataset.n_users, dataset.n_items),
+        )
+        self.item_popularity_ = dataset.item_counts().astype(np.int64)
+        self.fingerprint_ = dataset.fingerprint()
+        self._fit(dataset)
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
+    def _fit(self, dataset: Dataset) -> None:
+        raise NotImplementedError
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "item_ids_"):
+            raise NotFittedError(f"{self.name} is not fitted yet; call fit(dataset) first")
+
+    @property
+    def n_users(self) -> int:
+        self._check_fitted()
+        return len(self.user_ids_)
+
+    @property
+    def n_items(self) -> int:
+        self._check_fitted()
+        return len(self.item_ids_)
+
+    # --- scoring hooks ---------------------------------------------------------------------------
+
+    def _score(self, users: np.ndarray) -> np.ndarray:
+        """Dense float scores ``(len(users), n_items)`` for internal user ids (higher = better)."""
+        raise NotImplementedError
+
+    def _score_history(self, history: sp.csr_matrix) -> np.ndarray:
+        """Scores ``(n_items,)`` for a new user whose history is a ``(1, n_items)`` CSR row."""
+        raise ConfigError(
+            f"{self.name} cannot fold in a new user's history; use a model that supports it "
+            "(e.g. item-knn, ease, pure-svd, als) or most-popular"
+        )
+
+    def _predict_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Predictions per pair of internal ids (-1 = unknown → NaN here; explicit models override)."""
+        out = np.full(len(users), np.nan, dtype=np.float32)
+        known = (users >= 0) & (items >= 0)
+        if known.any():
+            uniq, inv = np.unique(users[known], return_inverse=True)
+            rows = self._score_blocks(uniq)
+            out[known] = rows[inv, items[known]]
+        return out
+
+    def _item_vectors(self) -> np.ndarray | None:
+        """Item embeddings ``(n_items, d)`` for ``similar_items``, or ``None``."""
+        return None
+
+    def _score_blocks(self, users: np.ndarray) -> np.ndarray:
+        step = max(1, _SCORE_BLOCK_BYTES // (4 * max(self.n_items, 1)))
+        return (
+            np.vstack(
+                [
+                    np.asarray(self._score(users[s : s + step]), dtype=np.float32)
+                    for s in range(0, len(users), step)
+                ]
+            )
+            if len(users)
+            else np.empty((0, self.n_items), dtype=np.float32)
+        )
+
+    # --- public prediction API -------------------------------------------------------------------
+
+    def recommend(
+        self,
+        users: Iterable[int] | None = None,
+        k: int = 10,
+        *,
+        exclude_seen: bool = True,
+    ) -> Recommendations:
+        """Top-``k`` items for each external ``userId`` (``None``: every user in the training map).
+
+        Seen training items are excluded unless ``exclude_seen=False``. Unknown users get the most
+        popular training items, flagged in ``Recommendations.fallback``.
+        """
+        self._check_fitted()
+        k = _check_k(k)
+        ext = (
+            self.user_ids_
+            if users is None
+            else np.asarray(list(users) if not isinstance(users, np.ndarray) else users)
+        )
+        internal = _lookup(self.user_ids_, ext)
+        known = internal >= 0
+        items = np.empty((len(ext), k), dtype=np.int64)
+        scores = np.empty((len(ext), k), dtype=np.float32)
+        step = max(1, _SCORE_BLOCK_BYTES // (4 * max(self.n_items, 1)))
+        known_rows = np.flatnonzero(known)
+        for s in range(0, len(known_rows), step):
+            rows = known_rows[s : s + step]
+            block = np.asarray(self._score(internal[rows]), dtype=np.float32).copy()
+            if exclude_seen:
+                _mask_seen(block, self.seen_, internal[rows])
+            items[rows], scores[rows] = top_k(block, k)
+        if (~known).any():
+            pop_items, pop_scores = top_k(self.item_popularity_[None, :].astype(np.float32), k)
+            items[~known], scores[~known] = pop_items[0], pop_scores[0]
+        return Recommendations(
+            users=internal,
+            items=items,
+            scores=scores,
+            user_ids=self.user_ids_,
+            item_ids=self.item_ids_,
+            external_users=ext,
+            fallback=~known,
+        )
+
+    def recommend_for_history(
+        self,
+        items: Iterable[int],
+        k: int = 10,
+        *,
+        ratings: Iterable[float] | None = None,
+        exclude_seen: bool = True,
+    ) -> Recommendations:
+        """Top-``k`` for a brand-new user described by external ``movieId``s (and ratings, if any).
+
+        Items unknown to the model are ignored. The result has one row whose user is -1.
+        """
+        self._check_fitted()
+        k = _check_k(k)
+        ext_items = np.asarray(list(items))
+        idx = _lookup(self.item_ids_, ext_items)
+        vals = (
+            np.ones(len(idx), dtype=np.float32)
+            if ratings is None
+            else np.asarray(list(ratings), dtype=np.float32)
+        )
+        keep = idx >= 0
+        history = sp.csr_matrix(
+            (vals[keep], (np.zeros(keep.sum(), dtype=np.int64), idx[keep])),
+            shape=(1, self.n_items),
+        )
+        row = np.asarray(self._score_history(history), dtype=np.float32).reshape(1, -1).copy()
+        if exclude_seen:
+            row[0, idx[keep]] = -np.inf
+        top_items, top_scores = top_k(row, k)
+        return Recommendations(
+            users=np.array([-1], dtype=np.int64),
+            items=top_items,
+            scores=top_scores,
+            user_ids=self.user_ids_,
+            item_ids=self.item_ids_,
+            external_users=np.array([-1]),
+            fallback=np.array([False]),
+        )
+
+    def score(self, users: Iterable[int], items: Iterable[int] | None = None) -> np.ndarray:
+        """Scores ``(len(users), len(items))`` (``items=None``: every training item, in id-map order).
+
+        NaN for unknown users or items.
+        """
+        self._check_fitted()
+        u = _lookup(self.user_ids_, np.asarray(list(users)))
+        out = np.full((len(u), self.n_items), np.nan, dtype=np.float32)
+        known = u >= 0
+        if known.any():
+            out[known] = self._score_blocks(u[known])
+        if items is None:
+            return out
+        i = _lookup(self.item_ids_, np.asarray(list(items)))
+        res = out[:, np.maximum(i, 0)]
+        res[:, i < 0] = np.nan
+        return res
+
+    def predict(self, users: Iterable[int], items: Iterable[int]) -> np.ndarray:
+        """One prediction per (user, item) pair of external ids: a rating for explicit models, a
+        score for implicit ones. Shape ``(n_pairs,)``, float32."""
+        self._check_fitted()
+        u_ext, i_ext = np.asarray(list(users)), np.asarray(list(items))
+        if len(u_ext) != len(i_ext):
+            raise ConfigError(
+                f"predict needs as many users as items, got {len(u_ext)} and {len(i_ext)}"
+            )
+        return self._predict_pairs(_lookup(self.user_ids_, u_ext), _lookup(self.item_ids_, i_ext))
+
+    def similar_items(self, items: Iterable[int], k: int = 10) -> Recommendations:
+        """The ``k`` most similar training items to each external ``movieId`` (cosine of the model's
+        item vectors), excluding the item itself. Rows are the query items (in ``external_users``)."""
+        self._check_fitted()
+        k = _check_k(k)
+        vectors = self._item_vectors()
+        if vectors is None:
+            raise ConfigError(f"{self.name} has no item representation for similar items")
+        ext = np.asarray(list(items))
+        idx = _lookup(self.item_ids_, ext)
+        if (idx < 0).any():
+            bad = ext[np.flatnonzero(idx < 0)[0]].item()
+            raise DataValidationError(f"movieId {bad} is not in the model's training data")
+        vectors = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1)
+        norms[norms == 0] = 1.0
+        unit = vectors / norms[:, None]
+        sims = unit[idx] @ unit.T
+        sims[np.arange(len(idx)), idx] = -np.inf
+        top_items, top_scores = top_k(sims, k)
+        return Recommendations(
+            users=np.full(len(idx), -1, dtype=np.int64),
+            items=top_items,
+            scores=top_scores,
+            user_ids=self.user_ids_,
+            item_ids=self.item_ids_,
+            external_users=ext,
+            fallback=np.zeros(len(idx), dtype=bool),
+        )
+
+    # --- persistence -----------------------------------------------------------------------------
+
+    def _get_state(self) -> dict[str, np.ndarray]:
+        """Learned arrays to save (besides the id maps, seen items and popularity)."""
+        return {}
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what ``_get_state`` returned."""
+
+    def _save_files(self, folder: Path) -> None:
+        """Write files in a library's own safe format (optional)."""
+
+    def _load_files(self, folder: Path) -> None:
+        """Read what ``_save_files`` wrote (optional)."""
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the fitted model to the folder ``path`` (``model.json`` + ``arrays.npz``; no pickle).
+
+        The folder is written next to its destination and renamed into place, so a failed save never
+        leaves a half-written model; an existing folder is replaced.
+        """
+        self._check_fitted()
+        dest = Path(path)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+        try:
+            arrays = {
+                "user_ids_": self.user_ids_,
+                "item_ids_": self.item_ids_,
+                "seen_indptr_": self.seen_.indptr,
+                "seen_indices_": self.seen_.indices,
+                "item_popularity_": self.item_popularity_,
+            }
+            state = self._get_state()
+            clash = set(state) & set(arrays)
+            if clash:
+                raise ValueError(f"state keys clash with base keys: {sorted(clash)}")
+            arrays.update({key: np.asarray(value) for key, value in state.items()})
+            for key, value in arrays.items():
+                if value.dtype == object:
+                    raise TypeError(f"state array {key!r} has dtype object; it would need pickle")
+            np.savez(tmp / ARRAYS_NPZ, **arrays)
+            self._save_files(tmp)
+            meta = {
+                "name": self.name,
+                "format_version": FORMAT_VERSION,
+                "feedback": self.feedback,
+                "params": _jsonable(self.get_params()),
+                "seed": self.get_params().get("random_state"),
+                "data_fingerprint": self.fingerprint_,
+                "n_users": self.n_users,
+                "n_items": self.n_items,
+                "fit_seconds": round(float(self.fit_seconds_), 4),
+                "training_metrics": _jsonable(getattr(self, "training_metrics_", {})),
+                "versions": _versions(),
+            }
+            (tmp / MODEL_JSON).write_text(json.dumps(meta, indent=2) + "\n")
+            if dest.exists():
+                shutil.rmtree(dest)
+            os.replace(tmp, dest)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return dest
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> BaseRecommender:
+        """Load a model folder written by :meth:`save` (arrays are read with ``allow_pickle=False``)."""
+        from movielens_lessons.models.registry import get_model_class
+
+        folder = Path(path)
+        meta_path = folder / MODEL_JSON
+        if not meta_path.is_file():
+            from movielens_lessons.errors import DataNotFoundError
+
+            raise DataNotFoundError(f"{folder}: not a saved model (no {MODEL_JSON})")
+        meta = json.loads(meta_path.read_text())
+        model_cls = get_model_class(meta["name"])
+        if cls is not BaseRecommender and not issubclass(model_cls, cls):
+            raise ConfigError(f"{folder} holds a {meta['name']} model, not {cls.name}")
+        model = model_cls(**meta["params"])
+        with np.load(folder / ARRAYS_NPZ, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+        model.user_ids_ = arrays.pop("user_ids_")
+        model.item_ids_ = arrays.pop("item_ids_")
+        n_users, n_items = len(model.user_ids_), len(model.item_ids_)
+        indptr, indices = arrays.pop("seen_indptr_"), arrays.pop("seen_indices_")
+        model.seen_ = sp.csr_matrix(
+            (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(n_users, n_items)
+        )
+        model.item_popularity_ = arrays.pop("item_popularity_")
+        model.fingerprint_ = meta["data_fingerprint"]
+        model.fit_seconds_ = meta["fit_seconds"]
+        model._set_state(arrays)
+        model._load_files(folder)
+        return model
+
+
+# --- helpers used only here ------------------------------------------------------------------------
+
+
+def _check_k(k: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+        raise ConfigError(f"k must be a positive integer, got {k!r}")
+    return int(k)
+
+
+def _lookup(id_map: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Internal ids of external ``values`` in the sorted ``id_map`` (-1 where absent), int64."""
+    if len(values) == 0:
+        return np.empty(0, dtype=np.int64)
+    if len(id_map) == 0:
+        return np.full(len(values), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(id_map, values), len(id_map) - 1)
+    return np.where(id_map[pos] == values, pos, -1).astype(np.int64)
+
+
+def _mask_seen(block: np.ndarray, seen: sp.csr_matrix, users: np.ndarray) -> None:
+    rows = seen[users]
+    block[np.repeat(np.arange(len(users)), np.diff(rows.indptr)), rows.indices] = -np.inf
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {"movielens-lessons": __version__, "python": platform.python_version()}
+    for dist in (
+        "numpy",
+        "scipy",
+        "implicit",
+        "lightfm-next",
+        "scikit-learn",
+        "xgboost-cpu",
+        "torch",
+        "tensorflow-cpu",
+        "pyspark",
+    ):
+        try:
+            out[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            continue
+    return out

@@ -1,0 +1,120 @@
+"""Model names (as used by the CLI and configs) → lazily imported classes.
+
+A model whose optional framework is missing raises :class:`~movielens_lessons.errors.MissingExtraError`
+naming the ``pip install "movielens-lessons[extra]"`` that fixes it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from movielens_lessons.errors import ConfigError, MissingExtraError
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Where a model lives and which extra (and top-level module) it needs."""
+
+    name: str
+    target: str  # "module:Class"
+    feedback: str  # "implicit" or "explicit"
+    extra: str | None = None
+    requires: tuple[str, ...] = ()  # modules that must import, checked before the model module
+
+
+_SPECS = (
+    ModelSpec("random", "movielens_lessons.models.baselines:RandomRecommender", "implicit"),
+    ModelSpec("most-popular", "movielens_lessons.models.baselines:MostPopular", "implicit"),
+    ModelSpec("item-knn", "movielens_lessons.models.item_knn:ItemKNN", "implicit"),
+    ModelSpec("pure-svd", "movielens_lessons.models.pure_svd:PureSVD", "implicit"),
+    ModelSpec("ease", "movielens_lessons.models.ease:EASE", "implicit"),
+    ModelSpec(
+        "als", "movielens_lessons.models.implicit_lib:ALS", "implicit", "models", ("implicit",)
+    ),
+    ModelSpec(
+        "bpr", "movielens_lessons.models.implicit_lib:BPR", "implicit", "models", ("implicit",)
+    ),
+    ModelSpec(
+        "lightfm",
+        "movielens_lessons.models.lightfm_model:LightFM",
+        "implicit",
+        "models",
+        ("lightfm",),
+    ),
+    ModelSpec("global-mean", "movielens_lessons.models.explicit_baselines:GlobalMean", "explicit"),
+    ModelSpec(
+        "bias-baseline", "movielens_lessons.models.explicit_baselines:BiasBaseline", "explicit"
+    ),
+    ModelSpec("explicit-als", "movielens_lessons.models.explicit_als:ExplicitALS", "explicit"),
+    ModelSpec("svd", "movielens_lessons.models.funk_svd:FunkSVD", "explicit"),
+)
+
+MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}
+
+
+def model_names() -> list[str]:
+    """Every registered model name."""
+    return list(MODELS)
+
+
+def get_spec(name: str) -> ModelSpec:
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise ConfigError(f"unknown model {name!r}; known: {', '.join(MODELS)}") from None
+
+
+def get_model_class(name: str) -> type:
+    """Import and return the class registered as ``name``."""
+    spec = get_spec(name)
+    for module in spec.requires:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise MissingExtraError(module, spec.extra or "all") from None
+    module_name, class_name = spec.target.split(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def is_available(name: str) -> bool:
+    """Whether the model's optional framework is installed."""
+    try:
+        get_model_class(name)
+    except MissingExtraError:
+        return False
+    return True
+
+
+def create_model(name: str, **params: Any):
+    """A new, unfitted model with ``params`` checked against its constructor."""
+    cls = get_model_class(name)
+    known = cls.param_names()
+    unknown = [key for key in params if key not in known]
+    if unknown:
+        raise ConfigError(
+            f"unknown parameter {unknown[0]!r} for {name}; known: {', '.join(known) or 'none'}"
+        )
+    return cls(**params)
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` from the CLI: VALUE is read as int, float, bool (true/false), none, or string."""
+    if "=" not in text:
+        raise ConfigError(f"bad --param {text!r}: expected KEY=VALUE")
+    key, raw = text.split("=", 1)
+    key, raw = key.strip().replace("-", "_"), raw.strip()
+    if not key:
+        raise ConfigError(f"bad --param {text!r}: empty key")
+    lowered = raw.lower()
+    if lowered in ("true", "false"):
+        return key, lowered == "true"
+    if lowered in ("none", "null"):
+        return key, None
+    for convert in (int, float):
+        try:
+            return key, convert(raw)
+        except ValueError:
+            continue
+    return key, raw
