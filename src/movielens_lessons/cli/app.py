@@ -40,18 +40,9 @@ def main() -> None:
     """Console-script entry point: run the app, turning known errors into one line and exit code."""
     warnings.showwarning = _show_warning
     try:
-        app(standalone_mode=False)
+        # Standalone mode: Click prints usage errors itself (exit code 2) and turns Ctrl-C into
+        # "Aborted!"; our own errors propagate out of it and are printed here as one line.
+        app()
     except MovieLensError as exc:
         err_console.print(f"error: {exc}", markup=False)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err_console.print("interrupted", markup=False)
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted", markup=False)
-        sys.exit(1)
-    except (typer.BadParameter, typer.core.click.ClickException) as exc:  # usage errors: one line
-        exc.show()
         sys.exit(exc.exit_code)

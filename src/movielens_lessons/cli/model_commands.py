@@ -1,0 +1,274 @@
+"""``train``, ``recommend``, ``predict`` and ``similar``: models from the command line, through the registry."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import typer
+
+from movielens_lessons import columns as C
+from movielens_lessons.cli.app import app, err_console
+from movielens_lessons.errors import ConfigError, DataValidationError, MissingColumnError
+
+#: Item metadata copied next to a trained model so that ``similar`` can show titles.
+MODEL_MOVIES = "movies.csv"
+
+
+@app.command()
+def train(
+    model: str = typer.Argument(
+        ..., help="Model name, e.g. ease, als, item-knn, svd (see `models`)."
+    ),
+    out: Path = typer.Option(..., "--out", help="Folder to write the trained model to."),
+    ratings: Path | None = typer.Option(
+        None, "--ratings", help="Interactions in MovieLens ratings.csv format."
+    ),
+    dataset: str | None = typer.Option(
+        None, "--dataset", help="A MovieLens release name, e.g. ml-latest-small."
+    ),
+    movies: Path | None = typer.Option(
+        None, "--movies", help="movies.csv for item features and titles."
+    ),
+    param: list[str] = typer.Option([], "--param", help="Hyperparameter KEY=VALUE (repeatable)."),
+    positive_threshold: float | None = typer.Option(
+        None, "--positive-threshold", help="Implicit models: only ratings ≥ this count as positive."
+    ),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Where releases live."),
+) -> None:
+    """Train a model and save it as a folder (model.json + arrays; no pickle)."""
+    from movielens_lessons.models.registry import create_model, parse_param
+
+    params = dict(parse_param(p) for p in param)
+    recommender = create_model(
+        model, **params
+    )  # checks the name and parameters before loading data
+    ds = _load_training_data(ratings, dataset, movies, data_dir)
+    if positive_threshold is not None:
+        ds = ds.with_positive_threshold(positive_threshold)
+    err_console.print(f"training {model} on {ds!r}", markup=False)
+    recommender.fit(ds)
+    path = recommender.save(out)
+    if ds.movies is not None:
+        cols = [c for c in (C.ITEM, C.TITLE, C.GENRES) if c in ds.movies.columns]
+        meta = ds.movies[cols].copy()
+        if C.GENRES in meta.columns:
+            meta[C.GENRES] = meta[C.GENRES].map(lambda g: "|".join(g) if len(g) else "")
+        meta.to_csv(path / MODEL_MOVIES, index=False)
+    err_console.print(f"fitted in {recommender.fit_seconds_:.2f} s", markup=False)
+    typer.echo(str(path))
+
+
+@app.command()
+def recommend(
+    model: Path = typer.Option(..., "--model", help="A folder written by `train`."),
+    out: Path = typer.Option(
+        ..., "--out", help="CSV to write: userId,movieId,rank,score,fallback."
+    ),
+    users: str | None = typer.Option(None, "--users", help="Comma-separated userIds, e.g. 1,2,3."),
+    users_from: Path | None = typer.Option(
+        None, "--users-from", help="Any CSV with a userId column (e.g. a test ratings file)."
+    ),
+    all_users: bool = typer.Option(
+        False, "--all-users", help="Every user the model was trained on."
+    ),
+    k: int = typer.Option(10, "--k", help="List length."),
+    include_seen: bool = typer.Option(
+        False, "--include-seen", help="Also recommend items the user interacted with in training."
+    ),
+) -> None:
+    """Top-k recommendations per user. Unknown users get the most popular items (fallback=True)."""
+    from movielens_lessons.models.base import BaseRecommender
+
+    chosen = sum(x is not None and x is not False for x in (users, users_from, all_users or None))
+    if chosen != 1:
+        raise ConfigError("give exactly one of --users, --users-from or --all-users")
+    if k <= 0:
+        raise ConfigError(f"--k must be a positive integer, got {k}")
+    recommender = BaseRecommender.load(model)
+    if users is not None:
+        user_list = _parse_user_list(users)
+    elif users_from is not None:
+        user_list = _users_from_file(users_from)
+    else:
+        user_list = None
+    recs = recommender.recommend(user_list, k=k, exclude_seen=not include_seen)
+    frame = recs.to_frame()
+    _write_csv(frame, out)
+    n_fallback = int(np.sum(recs.fallback)) if recs.fallback is not None else 0
+    err_console.print(
+        f"wrote {len(frame):,} rows for {len(recs):,} users to {out}"
+        + (f" ({n_fallback} unknown users got the popularity fallback)" if n_fallback else ""),
+        markup=False,
+    )
+
+
+@app.command()
+def predict(
+    model: Path = typer.Option(..., "--model", help="A folder written by `train`."),
+    pairs: Path = typer.Option(..., "--pairs", help="CSV with userId,movieId columns."),
+    out: Path = typer.Option(..., "--out", help="CSV to write: userId,movieId,prediction."),
+) -> None:
+    """Predict a rating (explicit models) or a score (implicit models) for every input pair.
+
+    Explicit models fall back to their baseline for unknown users or items; implicit models write an
+    empty prediction for them.
+    """
+    from movielens_lessons.models.base import BaseRecommender
+
+    recommender = BaseRecommender.load(model)
+    frame = _read_id_columns(pairs, (C.USER, C.ITEM))
+    values = recommender.predict(frame[C.USER].to_numpy(), frame[C.ITEM].to_numpy())
+    result = frame[[C.USER, C.ITEM]].copy()
+    result[C.PREDICTION] = values
+    _write_csv(result, out)
+    err_console.print(f"wrote {len(result):,} predictions to {out}", markup=False)
+
+
+@app.command()
+def similar(
+    model: Path = typer.Option(..., "--model", help="A folder written by `train`."),
+    movie: int = typer.Option(..., "--movie", help="movieId to find neighbours of."),
+    k: int = typer.Option(10, "--k", help="How many similar movies."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Movies most similar to one movie, by the model's item representation."""
+    from movielens_lessons.models.base import BaseRecommender
+
+    if k <= 0:
+        raise ConfigError(f"--k must be a positive integer, got {k}")
+    recommender = BaseRecommender.load(model)
+    frame = recommender.similar_items([movie], k=k).to_frame()
+    frame = frame.rename(columns={C.USER: "queryMovieId"}).drop(
+        columns=[C.FALLBACK], errors="ignore"
+    )
+    titles_path = Path(model) / MODEL_MOVIES
+    if titles_path.is_file():
+        titles = pd.read_csv(titles_path, usecols=[C.ITEM, C.TITLE])
+        frame = frame.merge(titles, on=C.ITEM, how="left")
+    if as_json:
+        typer.echo(json.dumps(frame.to_dict(orient="records"), default=float))
+        return
+    typer.echo(frame.to_string(index=False))
+
+
+# --- helpers for these commands --------------------------------------------------------------------
+
+
+def _load_training_data(ratings, dataset, movies, data_dir):
+    from movielens_lessons.data.loading import load_dataset
+
+    if (ratings is None) == (dataset is None):
+        raise ConfigError("give exactly one of --ratings FILE or --dataset NAME")
+    if dataset is not None:
+        ds = load_dataset(dataset, data_dir=data_dir, download=True)
+        if movies is None:
+            return ds
+        base = ds.to_frame()
+    else:
+        ds = load_dataset(ratings)
+        base = ds.to_frame()
+        if movies is None:
+            return ds
+    from movielens_lessons.data.dataset import Dataset
+    from movielens_lessons.data.readers import read_movies_csv
+
+    return Dataset.from_frame(
+        base,
+        movies=read_movies_csv(movies),
+        tags=ds.tags,
+        links=ds.links,
+        users_meta=ds.users_meta,
+        user_ids=ds.user_ids,
+        item_ids=ds.item_ids,
+        name=ds.name,
+        source=str(ratings or dataset),
+    )
+
+
+def _parse_user_list(text: str) -> np.ndarray:
+    values = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            values.append(int(part))
+        except ValueError:
+            raise ConfigError(f"--users: {part!r} is not an integer userId") from None
+    if not values:
+        raise ConfigError("--users: no userId given")
+    return np.asarray(values, dtype=np.int64)
+
+
+def _users_from_file(path: Path) -> np.ndarray:
+    frame = _read_id_columns(path, (C.USER,))
+    # first appearance order, each user once
+    return pd.unique(frame[C.USER].to_numpy())
+
+
+def _read_id_columns(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    from movielens_lessons.errors import DataNotFoundError
+
+    if not Path(path).is_file():
+        raise DataNotFoundError(f"{path}: file not found")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        from movielens_lessons.errors import EmptyDataError
+
+        raise EmptyDataError("the file is empty", path=path) from None
+    for col in required:
+        if col not in frame.columns:
+            raise MissingColumnError(
+                f"missing column {col!r}; found {list(frame.columns)}", path=path
+            )
+        ints = pd.to_numeric(frame[col], errors="coerce")
+        bad = ints.isna() | (ints != ints.round())
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataValidationError(
+                f"{frame[col].iloc[row]!r} is not an integer id",
+                path=path,
+                line=row + 2,
+                column=col,
+            )
+        frame[col] = ints.astype(np.int64)
+    return frame
+
+
+def _write_csv(frame: pd.DataFrame, out: Path) -> None:
+    """Write next to the destination, then rename: an interrupted write never leaves half a file."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@app.command("models")
+def list_models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Every model name, its feedback kind, and whether its optional framework is installed."""
+    from movielens_lessons.models.registry import MODELS, is_available
+
+    rows = [
+        {
+            "name": spec.name,
+            "feedback": spec.feedback,
+            "available": is_available(spec.name),
+            "install": f'pip install "movielens-lessons[{spec.extra}]"' if spec.extra else "",
+        }
+        for spec in MODELS.values()
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for row in rows:
+        status = "ok" if row["available"] else f"missing: {row['install']}"
+        typer.echo(f"{row['name']:<16} {row['feedback']:<9} {status}")

@@ -1,0 +1,183 @@
+"""train / recommend / predict / similar / models from the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from movielens_lessons import columns as C
+
+from ..models.contract import cluster_frame
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "movielens_lessons", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def ratings_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "ratings.csv"
+    cluster_frame().to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(ratings_csv: Path) -> Path:
+    out = ratings_csv.parent / "model"
+    result = run("train", "most-popular", "--ratings", str(ratings_csv), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_train_writes_a_model_folder(trained: Path) -> None:
+    meta = json.loads((trained / "model.json").read_text())
+    assert meta["name"] == "most-popular"
+    assert meta["n_users"] == 40
+
+
+def test_recommend_every_requested_user_gets_k_rows(trained: Path, tmp_path: Path) -> None:
+    out = tmp_path / "recs.csv"
+    result = run(
+        "recommend", "--model", str(trained), "--users", "1,2,999", "--k", "4", "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    recs = pd.read_csv(out)
+    assert list(recs.columns) == [C.USER, C.ITEM, C.RANK, C.SCORE, C.FALLBACK]
+    assert recs.groupby(C.USER).size().to_dict() == {1: 4, 2: 4, 999: 4}
+    assert recs.loc[recs[C.USER] == 999, C.FALLBACK].all()
+    assert not recs.loc[recs[C.USER] == 1, C.FALLBACK].any()
+
+
+def test_recommend_users_from_a_file_and_all_users(
+    trained: Path, ratings_csv: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "recs.csv"
+    assert (
+        run(
+            "recommend",
+            "--model",
+            str(trained),
+            "--users-from",
+            str(ratings_csv),
+            "--out",
+            str(out),
+        ).returncode
+        == 0
+    )
+    assert pd.read_csv(out)[C.USER].nunique() == 40
+    assert (
+        run(
+            "recommend", "--model", str(trained), "--all-users", "--k", "2", "--out", str(out)
+        ).returncode
+        == 0
+    )
+    assert len(pd.read_csv(out)) == 80
+
+
+def test_include_seen_can_return_training_items(
+    trained: Path, ratings_csv: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "recs.csv"
+    seen = pd.read_csv(ratings_csv).query("userId == 1")[C.ITEM].tolist()
+    run(
+        "recommend",
+        "--model",
+        str(trained),
+        "--users",
+        "1",
+        "--k",
+        "20",
+        "--include-seen",
+        "--out",
+        str(out),
+    )
+    assert set(seen) <= set(pd.read_csv(out)[C.ITEM])
+    run("recommend", "--model", str(trained), "--users", "1", "--k", "20", "--out", str(out))
+    assert not set(seen) & set(pd.read_csv(out)[C.ITEM])
+
+
+def test_predict_writes_one_row_per_pair(trained: Path, ratings_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "pred.csv"
+    result = run("predict", "--model", str(trained), "--pairs", str(ratings_csv), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    pred = pd.read_csv(out)
+    assert list(pred.columns) == [C.USER, C.ITEM, C.PREDICTION]
+    assert len(pred) == len(pd.read_csv(ratings_csv))
+
+
+def test_models_lists_every_registered_name() -> None:
+    result = run("models", "--json")
+    names = {row["name"] for row in json.loads(result.stdout)}
+    assert {"most-popular", "ease", "als", "svd"} <= names
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["train", "no-such-model", "--ratings", "x.csv", "--out", "m"],
+            "unknown model 'no-such-model'",
+        ),
+        (
+            ["train", "most-popular", "--ratings", "x.csv", "--out", "m", "--param", "oops"],
+            "expected KEY=VALUE",
+        ),
+        (
+            ["train", "most-popular", "--ratings", "x.csv", "--out", "m", "--param", "alpha=3"],
+            "unknown parameter 'alpha'",
+        ),
+        (["train", "most-popular", "--ratings", "missing.csv", "--out", "m"], "missing.csv"),
+    ],
+)
+def test_bad_train_input_gets_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--users", "1", "--k", "0"], "--k must be a positive integer"),
+        (["--users", "1,abc"], "'abc' is not an integer userId"),
+        ([], "give exactly one of --users"),
+    ],
+)
+def test_bad_recommend_input_gets_one_line(
+    trained: Path, tmp_path: Path, extra: list[str], message: str
+) -> None:
+    result = run("recommend", "--model", str(trained), "--out", str(tmp_path / "r.csv"), *extra)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_pairs_file_names_line_and_column(trained: Path, tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("userId,movieId\n1,100\n2,x7\n")
+    result = run(
+        "predict", "--model", str(trained), "--pairs", str(pairs), "--out", str(tmp_path / "p.csv")
+    )
+    assert result.returncode != 0
+    assert "line 3" in result.stderr and "movieId" in result.stderr
+
+
+def test_load_of_a_folder_without_model_fails_clearly(tmp_path: Path) -> None:
+    result = run(
+        "recommend", "--model", str(tmp_path), "--users", "1", "--out", str(tmp_path / "r")
+    )
+    assert result.returncode != 0
+    assert "not a saved model" in result.stderr
