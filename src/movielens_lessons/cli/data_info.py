@@ -64,9 +64,12 @@ def info(
         help="Folder holding release folders (default: $MOVIELENS_DATA_DIR, ...).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    download: bool = typer.Option(
+        True, "--download/--no-download", help="Download a missing release (verified by hash)."
+    ),
 ) -> None:
     """Describe a release or ratings file: sizes, rating range, density and time span."""
-    summary = describe(read_source(source, data_dir=data_dir))
+    summary = describe(read_source(source, data_dir=data_dir, download=download))
     if as_json:
         typer.echo(json.dumps(summary))
         return
