@@ -31,3 +31,13 @@ RATINGS_COLUMNS = (USER, ITEM, RATING, TIMESTAMP)
 
 #: MovieLens' marker for a movie without genres; read as an empty genre list.
 NO_GENRES = "(no genres listed)"
+
+# IMDb dumps (title.basics / title.ratings) and the enriched items table built from them.
+IMDB_TITLE_TYPE = "titleType"  # "movie", "tvMovie", "short", "video", ...
+IMDB_PRIMARY_TITLE = "primaryTitle"
+IMDB_IS_ADULT = "isAdult"
+IMDB_START_YEAR = "startYear"
+IMDB_RUNTIME = "runtimeMinutes"
+IMDB_GENRES = "imdbGenres"  # list of str; IMDb's own genre vocabulary
+IMDB_RATING = "averageRating"  # IMDb's weighted mean, 1-10
+IMDB_VOTES = "numVotes"

@@ -1,0 +1,408 @@
+"""IMDb enrichment: reading the dumps (quotes, ``\\N``, filtering), the enriched table, downloads."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import gzip
+import hashlib
+import http.server
+import json
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from movielens_lessons import columns as C
+from movielens_lessons.data.imdb import (
+    BASICS_FILE,
+    MANIFEST_FILE,
+    RATINGS_FILE,
+    check_dump,
+    download_imdb,
+    enrich_items,
+    imdb_join_report,
+    read_enriched_items,
+    read_linked_titles,
+    read_manifest,
+    write_enriched_items,
+)
+from movielens_lessons.errors import (
+    DataNotFoundError,
+    DataQualityWarning,
+    DataValidationError,
+    DownloadError,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "imdb"
+MISSING = "tt7654321"  # linked, in neither dump
+UNLINKED = "tt1234567"  # in both dumps, linked by nobody
+
+
+def _rows(name: str) -> list[list[str]]:
+    """An independent parse of a plain-text fixture: IMDb's format has no quoting, so split on TAB."""
+    lines = (FIXTURES / name.removesuffix(".gz")).read_text("utf-8").splitlines()
+    return [line.split("\t") for line in lines]
+
+
+def _by_tconst(name: str) -> dict[str, dict[str, str | None]]:
+    header, *body = _rows(name)
+    return {
+        r[0]: {h: (None if v == "\\N" else v) for h, v in zip(header, r, strict=True)} for r in body
+    }
+
+
+def _gzip_to(folder: Path, text_by_name: dict[str, str] | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (BASICS_FILE, RATINGS_FILE):
+        data = (FIXTURES / name.removesuffix(".gz")).read_bytes()
+        if text_by_name and name in text_by_name:
+            data = text_by_name[name].encode("utf-8")
+        with gzip.open(folder / name, "wb") as fh:
+            fh.write(data)
+    return folder
+
+
+@pytest.fixture
+def imdb_dir(tmp_path: Path) -> Path:
+    """Both fixture dumps gzipped into a fresh folder."""
+    return _gzip_to(tmp_path / "imdb")
+
+
+@pytest.fixture
+def movies() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            C.ITEM: pd.array([1, 2, 3, 4, 5, 6, 7, 8], dtype="int32"),
+            C.TITLE: [f"Movie {i}" for i in range(1, 9)],
+            C.YEAR: pd.array([1995, 1995, 1946, 1996, None, 2019, 2001, 1990], dtype="Int16"),
+            C.GENRES: [["Comedy"], ["Adventure"], ["Drama"], [], ["Comedy"], ["Crime"], [], []],
+        }
+    )
+
+
+@pytest.fixture
+def links() -> pd.DataFrame:
+    """Movie 8 has no link; movie 7 points to an id in neither dump."""
+    imdb_ids = ["0114709", "0113497", "0038650", "0115963", "0120363", "12345678", "7654321"]
+    return pd.DataFrame(
+        {
+            C.ITEM: pd.array([1, 2, 3, 4, 5, 6, 7], dtype="int32"),
+            C.IMDB_ID: imdb_ids,
+            C.IMDB_TCONST: ["tt" + i for i in imdb_ids],
+        }
+    )
+
+
+# --- checking a dump ----------------------------------------------------------------------------
+
+
+def test_fixture_dumps_pass_the_check(imdb_dir: Path) -> None:
+    check_dump(imdb_dir / BASICS_FILE)
+    check_dump(imdb_dir / RATINGS_FILE)
+
+
+def test_wrong_header_names_file_line_and_expected(tmp_path: Path) -> None:
+    header, *_ = _rows(BASICS_FILE)
+    bad = "\t".join(["tconst", "kind", *header[2:]]) + "\ntt0114709\tmovie\n"
+    folder = _gzip_to(tmp_path / "imdb", {BASICS_FILE: bad})
+    with pytest.raises(DataValidationError) as err:
+        check_dump(folder / BASICS_FILE)
+    message = str(err.value)
+    assert "\n" not in message
+    assert BASICS_FILE in message and "line 1" in message and "titleType" in message
+    with pytest.raises(DataValidationError, match="line 1"):
+        read_linked_titles(folder, ["tt0114709"])
+
+
+def test_bad_id_pattern_names_line_and_value(tmp_path: Path) -> None:
+    text = "tconst\taverageRating\tnumVotes\ntt0114709\t8.3\t10\nnm0000001\t5.0\t3\n"
+    folder = _gzip_to(tmp_path / "imdb", {RATINGS_FILE: text})
+    with pytest.raises(DataValidationError, match=r"line 3.*'nm0000001'"):
+        check_dump(folder / RATINGS_FILE)
+
+
+def test_html_page_is_not_taken_for_a_dump(tmp_path: Path) -> None:
+    page = tmp_path / BASICS_FILE
+    page.write_bytes(b"<!DOCTYPE html><html><body>Access denied</body></html>")
+    with pytest.raises(DataValidationError, match="not a readable gzip"):
+        check_dump(page)
+
+
+# --- reading and joining ------------------------------------------------------------------------
+
+
+def test_quotes_are_read_literally_and_do_not_swallow_lines(imdb_dir: Path) -> None:
+    expected = _by_tconst(BASICS_FILE)
+    linked = list(expected)  # every id in the file
+    titles = read_linked_titles(imdb_dir, linked).set_index(C.IMDB_TCONST)
+    assert len(titles) == len(expected)
+    for tconst, row in expected.items():
+        assert titles.loc[tconst, C.IMDB_PRIMARY_TITLE] == row["primaryTitle"], tconst
+    assert titles.loc["tt0115963", C.IMDB_PRIMARY_TITLE].startswith('"Weird Al"')
+    # The unclosed quote of tt0120363 must not join the following lines into one field.
+    assert titles.loc["tt12345678", C.IMDB_TITLE_TYPE] == "tvSeries"
+
+
+def test_enrich_items_matches_an_independent_parse(
+    imdb_dir: Path, movies: pd.DataFrame, links: pd.DataFrame
+) -> None:
+    out = enrich_items(movies, links, imdb_dir)
+    assert out[C.ITEM].tolist() == movies[C.ITEM].tolist()  # one row per movie, in order
+    assert list(out.columns[:4]) == list(movies.columns)
+    basics, ratings = _by_tconst(BASICS_FILE), _by_tconst(RATINGS_FILE)
+    for row in out.itertuples(index=False):
+        b = basics.get(row.tconst) if isinstance(row.tconst, str) else None
+        r = ratings.get(row.tconst) if isinstance(row.tconst, str) else None
+        if b is None:
+            assert pd.isna(row.titleType) and pd.isna(row.runtimeMinutes)
+            assert row.imdbGenres is None
+        else:
+            assert row.titleType == b["titleType"]
+            runtime = b["runtimeMinutes"]
+            assert (
+                pd.isna(row.runtimeMinutes)
+                if runtime is None
+                else row.runtimeMinutes == int(runtime)
+            )
+            year = b["startYear"]
+            assert pd.isna(row.startYear) if year is None else row.startYear == int(year)
+            genres = b["genres"]
+            assert row.imdbGenres == ([] if genres is None else genres.split(","))
+        if r is None:
+            assert pd.isna(row.averageRating) and pd.isna(row.numVotes)
+        else:
+            assert row.averageRating == pytest.approx(float(r["averageRating"]))
+            assert row.numVotes == int(r["numVotes"])
+
+
+def test_nulls_unlinked_and_missing_titles(
+    imdb_dir: Path, movies: pd.DataFrame, links: pd.DataFrame
+) -> None:
+    out = enrich_items(movies, links, imdb_dir).set_index(C.ITEM)
+    assert UNLINKED not in set(out[C.IMDB_TCONST].dropna())
+    video = out.loc[5]  # \N start year, runtime and genres
+    assert video[C.IMDB_TITLE_TYPE] == "video"
+    assert pd.isna(video[C.IMDB_RUNTIME]) and pd.isna(video[C.IMDB_START_YEAR])
+    assert video[C.IMDB_GENRES] == []
+    missing = out.loc[7]  # linked, but in neither dump
+    assert missing[C.IMDB_TCONST] == MISSING
+    assert missing[C.IMDB_GENRES] is None and pd.isna(missing[C.IMDB_TITLE_TYPE])
+    assert pd.isna(out.loc[8, C.IMDB_TCONST])  # no link at all
+    assert pd.isna(out.loc[2, C.IMDB_RATING]) and out.loc[2, C.IMDB_RUNTIME] == 104  # basics only
+    assert set(out[C.IMDB_TITLE_TYPE].dropna()) == {"movie", "tvMovie", "video", "tvSeries"}
+    assert str(out[C.IMDB_RUNTIME].dtype) == "Int32" and str(out[C.IMDB_VOTES].dtype) == "Int64"
+
+
+def test_unlinked_ids_are_filtered_out(imdb_dir: Path) -> None:
+    titles = read_linked_titles(imdb_dir, ["tt0114709", MISSING, "tt0114709"])
+    assert sorted(titles[C.IMDB_TCONST]) == ["tt0114709", MISSING]
+
+
+def test_tconst_is_derived_from_unpadded_imdb_ids(imdb_dir: Path, movies: pd.DataFrame) -> None:
+    links = pd.DataFrame({C.ITEM: [1, 3], C.IMDB_ID: ["114709", "38650"]})
+    out = enrich_items(movies, links, imdb_dir).set_index(C.ITEM)
+    assert out.loc[1, C.IMDB_TCONST] == "tt0114709" and out.loc[1, C.IMDB_RUNTIME] == 81
+    assert out.loc[3, C.IMDB_PRIMARY_TITLE] == "It's a Wonderful Life"
+
+
+def test_malformed_lines_are_skipped_with_a_warning(
+    tmp_path: Path, movies: pd.DataFrame, links: pd.DataFrame
+) -> None:
+    text = (FIXTURES / "title.ratings.tsv").read_text("utf-8") + "tt0000002\t5.6\n"
+    folder = _gzip_to(tmp_path / "imdb", {RATINGS_FILE: text})
+    with pytest.warns(DataQualityWarning, match=r"skipped 1 malformed line.*line 9"):
+        out = enrich_items(movies, links, folder)
+    assert out.set_index(C.ITEM).loc[1, C.IMDB_VOTES] == 1_100_000
+
+
+def test_missing_dumps_say_where_to_get_them(tmp_path: Path, movies, links) -> None:
+    with pytest.raises(DataNotFoundError) as err:
+        enrich_items(movies, links, tmp_path / "nowhere")
+    message = str(err.value)
+    assert "https://datasets.imdbws.com/title.basics.tsv.gz" in message
+    assert "https://datasets.imdbws.com/title.ratings.tsv.gz" in message
+    assert str(tmp_path / "nowhere") in message and "\n" not in message
+
+
+def test_join_report_counts(imdb_dir: Path, movies: pd.DataFrame, links: pd.DataFrame) -> None:
+    out = enrich_items(movies, links, imdb_dir)
+    report = imdb_join_report(out)
+    linked = set(links[C.IMDB_TCONST])
+    in_basics = linked & set(_by_tconst(BASICS_FILE))
+    in_ratings = linked & set(_by_tconst(RATINGS_FILE))
+    assert report["movies"] == len(movies)
+    assert report["linked_movies"] == len(linked)
+    assert report["joined_basics"] == len(in_basics)
+    assert report["joined_ratings"] == len(in_ratings)
+    assert report["basics_share"] == pytest.approx(len(in_basics) / len(linked))
+    assert report["ratings_share"] == pytest.approx(len(in_ratings) / len(linked))
+    assert report["linked_share"] == pytest.approx(len(linked) / len(movies))
+    assert sum(report["title_types"].values()) == len(in_basics)
+
+
+def test_parquet_round_trip_is_atomic(
+    tmp_path: Path, imdb_dir: Path, movies: pd.DataFrame, links: pd.DataFrame
+) -> None:
+    out = enrich_items(movies, links, imdb_dir)
+    target = tmp_path / "out" / "items.parquet"
+    target.parent.mkdir()
+    target.write_text("an older file")  # replaced whole, never half-written
+    write_enriched_items(out, target)
+    assert sorted(p.name for p in target.parent.iterdir()) == ["items.parquet"]
+    schema = pq.read_schema(target)
+    assert str(schema.field(C.IMDB_GENRES).type) in {"list<element: string>", "list<item: string>"}
+    pd.testing.assert_frame_equal(read_enriched_items(target), out)
+
+
+# --- downloading --------------------------------------------------------------------------------
+
+
+class _Server:
+    """A local HTTP server for a folder, counting the requests it answers."""
+
+    def __init__(self, folder: Path) -> None:
+        self.requests: list[str] = []
+        log = self.requests
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                log.append(self.path)
+
+        handler = functools.partial(Handler, directory=str(folder))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[_Server]:
+    srv = _Server(_gzip_to(tmp_path / "served"))
+    yield srv
+    srv.close()
+
+
+def test_download_writes_files_and_manifest(tmp_path: Path, server: _Server) -> None:
+    dest = tmp_path / "data" / "imdb"
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    assert download_imdb(dest, progress=False, base_url=server.url, retries=0) == dest
+    assert sorted(p.name for p in dest.iterdir()) == sorted(
+        [BASICS_FILE, RATINGS_FILE, MANIFEST_FILE]
+    )
+    manifest = json.loads((dest / MANIFEST_FILE).read_text("utf-8"))
+    entries = {e["file"]: e for e in manifest["files"]}
+    assert set(entries) == {BASICS_FILE, RATINGS_FILE}
+    for name, entry in entries.items():
+        served = tmp_path / "served" / name
+        assert entry["sha256"] == hashlib.sha256(served.read_bytes()).hexdigest()
+        assert entry["size"] == served.stat().st_size
+        assert entry["url"] == server.url + name
+        when = dt.datetime.fromisoformat(entry["downloaded_at"].replace("Z", "+00:00"))
+        assert when.utcoffset() == dt.timedelta(0) and when >= before
+    assert read_manifest(dest) == entries
+    # Present, valid dumps are not fetched again.
+    n = len(server.requests)
+    download_imdb(dest, progress=False, base_url=server.url, retries=0)
+    assert len(server.requests) == n
+
+
+def test_download_rejects_a_bad_header_and_keeps_nothing(tmp_path: Path) -> None:
+    served = _gzip_to(tmp_path / "served", {RATINGS_FILE: "id\trating\tvotes\ntt0114709\t8\t9\n"})
+    srv = _Server(served)
+    dest = tmp_path / "imdb"
+    try:
+        with pytest.raises(DataValidationError, match=r"title.ratings.tsv.gz, line 1"):
+            download_imdb(dest, progress=False, base_url=srv.url, retries=0)
+    finally:
+        srv.close()
+    assert not (dest / RATINGS_FILE).exists()
+    assert not [p for p in dest.iterdir() if p.name.startswith(".")]  # no temporary leftovers
+    assert set(read_manifest(dest)) == {BASICS_FILE}  # the good file is recorded
+
+
+def test_download_without_network_names_urls_and_folder(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    dest = tmp_path / "imdb"
+    with pytest.raises(DownloadError) as err:
+        download_imdb(dest, progress=False, base_url=f"http://127.0.0.1:{port}", retries=0)
+    message = str(err.value)
+    assert f"http://127.0.0.1:{port}/{BASICS_FILE}" in message
+    assert f"http://127.0.0.1:{port}/{RATINGS_FILE}" in message
+    assert str(dest) in message and "\n" not in message
+    assert not dest.exists()  # created for the download, removed again when it failed empty
+
+
+# --- the real release and the CLI ----------------------------------------------------------------
+
+
+def _count_csv_rows(path: Path) -> int:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return sum(1 for _ in csv.reader(fh)) - 1
+
+
+@pytest.mark.realdata
+def test_real_release_links_through_the_fixtures(ml_small, imdb_dir: Path) -> None:
+    out = enrich_items(ml_small.movies, ml_small.links, imdb_dir)
+    assert out[C.ITEM].is_unique and len(out) == len(ml_small.movies)
+    report = imdb_join_report(out)
+    assert report["linked_movies"] == len(ml_small.links)
+    # Toy Story, Jumanji, It's a Wonderful Life, ... are in the fixtures; the unlinked ids are not.
+    found = set(out.loc[out[C.IMDB_TITLE_TYPE].notna(), C.IMDB_TCONST])
+    assert {"tt0114709", "tt0113497", "tt0038650"} <= found and UNLINKED not in found
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "movielens_lessons", "data", "imdb", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.realdata
+def test_cli_writes_the_enriched_table(real_data_dir: Path, imdb_dir: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from movielens_lessons.cli import app
+
+    out = tmp_path / "items.parquet"
+    args = ["data", "imdb", "--dataset", "ml-latest-small", "--data-dir", str(real_data_dir)]
+    result = CliRunner().invoke(app, [*args, "--imdb-dir", str(imdb_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().endswith(str(out))
+    frame = read_enriched_items(out)
+    assert len(frame) == _count_csv_rows(real_data_dir / "ml-latest-small" / "movies.csv")
+
+
+def test_cli_error_is_one_line(tmp_path: Path) -> None:
+    result = _cli("--dataset", "ml-1m", "--out", str(tmp_path / "x.parquet"))
+    assert result.returncode != 0
+    assert (
+        result.stderr.startswith("error: ml-1m has no links.csv") and result.stderr.count("\n") == 1
+    )
+
+
+@pytest.mark.realdata
+def test_cli_missing_dumps_names_the_urls(real_data_dir: Path, tmp_path: Path) -> None:
+    result = _cli(
+        "--dataset", "ml-latest-small", "--data-dir", str(real_data_dir),
+        "--imdb-dir", str(tmp_path / "imdb"), "--out", str(tmp_path / "x.parquet"),
+    )  # fmt: skip
+    assert result.returncode != 0 and result.stderr.count("\n") == 1
+    assert "https://datasets.imdbws.com/title.basics.tsv.gz" in result.stderr
+    assert not (tmp_path / "x.parquet").exists()
