@@ -11,9 +11,9 @@ install-all:  ## everything the test suite needs; torch first, from the CPU whee
 	$(PIP) install "torch==2.13.0"
 	$(PIP) install -e ".[all]"
 
-test:  ## the whole test suite (real-data tests need MOVIELENS_DATA_DIR)
+test:  ## lint, the whole test suite and the notebooks (real-data tests need MOVIELENS_DATA_DIR)
 	$(PYTHON) -m ruff check src tests benchmarks
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest --nbmake tests notebooks
 
 test-fast:  ## skip the slow tests
 	$(PYTHON) -m pytest -m "not slow"
