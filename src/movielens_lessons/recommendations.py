@@ -8,8 +8,11 @@ import numpy as np
 import pandas as pd
 
 from movielens_lessons import columns as C
+from movielens_lessons.data.indexing import map_ids
 
 PAD_ITEM = -1
+#: An item outside the id map (e.g. never seen in training): a recommended slot, never a hit.
+UNKNOWN_ITEM = -2
 
 
 @dataclass(frozen=True)
@@ -77,23 +80,49 @@ class Recommendations:
     ) -> Recommendations:
         """Rebuild from ``userId, movieId, rank[, score]`` against the given id maps.
 
-        Items outside ``item_ids`` (never seen in training) are kept as -2 so that they count as
-        recommended but can never be a hit on a known item; users outside ``user_ids`` are an error for
-        the caller to handle before this point.
+        Ranks are 1-based; rows with rank > ``k`` are dropped (``k`` defaults to the largest rank) and
+        gaps in the ranks are padding. Items outside ``item_ids`` are kept as :data:`UNKNOWN_ITEM` (-2)
+        so that they count as recommended slots but can never be a hit on a known item. Users outside
+        ``user_ids``, ranks < 1 and two rows with the same (user, rank) raise
+        :class:`~movielens_lessons.errors.DataValidationError`.
         """
+        from movielens_lessons.errors import DataValidationError
+
+        user_ids, item_ids = np.asarray(user_ids), np.asarray(item_ids)
         users_ext = frame[C.USER].to_numpy()
-        uniq_users, row = np.unique(users_ext, return_inverse=True)
         ranks = frame[C.RANK].to_numpy().astype(np.int64)
-        k = int(ranks.max()) if k is None else k
+        if len(ranks) and ranks.min() < 1:
+            raise DataValidationError(f"rank {ranks.min()} is below 1", column=C.RANK)
+        upos = map_ids(users_ext, user_ids)
+        if (upos < 0).any():
+            raise DataValidationError(
+                f"userId {users_ext[np.flatnonzero(upos < 0)[0]]} is not in the id map", column=C.USER
+            )
+        # rows: the distinct users in id-map order (counting sort: O(n), no hashing of 10^7 ids)
+        present = np.zeros(len(user_ids), dtype=bool)
+        present[upos] = True
+        row_of = np.cumsum(present) - 1
+        row = row_of[upos]
+        n_rows = int(present.sum())
+        width = int(ranks.max(initial=0)) + 1
+        slot_key = row.astype(np.int64) * width + ranks
+        if n_rows * width <= 4 * len(slot_key) + 2**20:
+            dup_any = bool((np.bincount(slot_key, minlength=n_rows * width) > 1).any())
+        else:
+            dup_any = bool(pd.Series(slot_key).duplicated().any())
+        if dup_any:
+            j = int(np.flatnonzero(pd.Series(slot_key).duplicated().to_numpy())[0])
+            raise DataValidationError(
+                f"userId {users_ext[j]} has two items at rank {ranks[j]}", column=C.RANK
+            )
+        k = width - 1 if k is None else k
         keep = ranks <= k
-        items = np.full((len(uniq_users), k), PAD_ITEM, dtype=np.int64)
-        scores = np.full((len(uniq_users), k), np.nan, dtype=np.float32)
-        pos = np.searchsorted(item_ids, frame[C.ITEM].to_numpy())
-        pos_c = np.minimum(pos, len(item_ids) - 1)
-        known = item_ids[pos_c] == frame[C.ITEM].to_numpy()
-        internal = np.where(known, pos_c, -2)
+        items = np.full((n_rows, k), PAD_ITEM, dtype=np.int64)
+        scores = np.full((n_rows, k), np.nan, dtype=np.float32)
+        internal = map_ids(frame[C.ITEM].to_numpy(), item_ids)
+        internal[internal < 0] = UNKNOWN_ITEM
         items[row[keep], ranks[keep] - 1] = internal[keep]
         if C.SCORE in frame.columns:
             scores[row[keep], ranks[keep] - 1] = frame[C.SCORE].to_numpy(np.float32)[keep]
-        upos = np.searchsorted(user_ids, uniq_users)
+        upos = np.flatnonzero(present)
         return cls(upos.astype(np.int32), items, scores, user_ids, item_ids)
