@@ -18,6 +18,12 @@ import pandas as pd
 import scipy.sparse as sp
 
 from movielens_lessons import columns as C
+from movielens_lessons.data.indexing import (
+    distinct_ids,
+    interaction_order,
+    later_duplicates,
+    map_ids,
+)
 from movielens_lessons.errors import DataQualityWarning, DataValidationError, MissingColumnError
 
 Weighting = Literal["binary", "rating", "log"]
@@ -27,14 +33,6 @@ UnknownPolicy = Literal["raise", "mask"]
 def _readonly(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
     return a
-
-
-def _map_ids(values: np.ndarray, id_map: np.ndarray) -> np.ndarray:
-    """Internal ids of ``values`` in the sorted ``id_map``; -1 where a value is not in it."""
-    pos = np.searchsorted(id_map, values)
-    pos = np.minimum(pos, max(len(id_map) - 1, 0))
-    found = (id_map[pos] == values) if len(id_map) else np.zeros(len(values), dtype=bool)
-    return np.where(found, pos, -1).astype(np.int32, copy=False)
 
 
 class Dataset:
@@ -90,11 +88,8 @@ class Dataset:
         ):
             raise ValueError("users, items, ratings and timestamps must have the same length")
         if not _sorted and n:
-            keys = [items]
-            if timestamps is not None:
-                keys.append(np.asarray(timestamps))
-            keys.append(users)
-            order = np.lexsort(keys)
+            timestamps = None if timestamps is None else np.asarray(timestamps)
+            order = interaction_order(users, items, timestamps, len(user_ids), len(item_ids))
             users, items = users[order], items[order]
             ratings = None if ratings is None else np.asarray(ratings)[order]
             timestamps = None if timestamps is None else np.asarray(timestamps)[order]
@@ -154,11 +149,11 @@ class Dataset:
         u_ext = ratings[C.USER].to_numpy()
         i_ext = ratings[C.ITEM].to_numpy()
         if user_ids is None:
-            user_ids = np.unique(u_ext)
+            user_ids = distinct_ids(u_ext)
         if item_ids is None:
-            item_ids = np.unique(i_ext)
-        users = _map_ids(u_ext, np.asarray(user_ids))
-        items = _map_ids(i_ext, np.asarray(item_ids))
+            item_ids = distinct_ids(i_ext)
+        users = map_ids(u_ext, np.asarray(user_ids))
+        items = map_ids(i_ext, np.asarray(item_ids))
         for col, idx, ext in ((C.USER, users, u_ext), (C.ITEM, items, i_ext)):
             if (idx < 0).any():
                 bad = ext[np.flatnonzero(idx < 0)[0]].item()
@@ -168,8 +163,17 @@ class Dataset:
         rat = ratings[C.RATING].to_numpy(np.float32) if C.RATING in ratings.columns else None
         ts = ratings[C.TIMESTAMP].to_numpy(np.int64) if C.TIMESTAMP in ratings.columns else None
 
-        users, items, rat, ts, n_dup = _drop_duplicates(users, items, rat, ts, len(item_ids))
+        order = interaction_order(users, items, ts, len(user_ids), len(item_ids))
+        users, items = users[order].astype(np.int32), items[order].astype(np.int32)
+        rat = None if rat is None else rat[order]
+        ts = None if ts is None else ts[order]
+        dup = later_duplicates(users, items, len(item_ids))
+        n_dup = int(dup.sum())
         if n_dup:
+            keep = ~dup
+            users, items = users[keep], items[keep]
+            rat = None if rat is None else rat[keep]
+            ts = None if ts is None else ts[keep]
             warnings.warn(
                 f"{source or name or 'ratings'}: {n_dup} duplicate (userId, movieId) pairs; kept the "
                 "latest interaction of each",
@@ -190,6 +194,7 @@ class Dataset:
             positive_threshold=positive_threshold,
             name=name,
             n_duplicates_dropped=n_dup,
+            _sorted=True,
         )
 
     def subset(self, rows: np.ndarray, *, name: str | None = None) -> Dataset:
@@ -323,7 +328,7 @@ class Dataset:
     def _to_internal(external, id_map, column, unknown) -> np.ndarray:
         values = np.asarray(list(external) if not isinstance(external, np.ndarray) else external)
         idx = (
-            _map_ids(values.astype(id_map.dtype, copy=False), id_map)
+            map_ids(values.astype(id_map.dtype, copy=False), id_map).astype(np.int32)
             if len(values)
             else (np.empty(0, dtype=np.int32))
         )
@@ -412,36 +417,3 @@ class Dataset:
             f"Dataset({label}{self.n_interactions:,} {kind} interactions, "
             f"{self.n_users:,} users, {self.n_items:,} items)"
         )
-
-
-def _drop_duplicates(
-    users: np.ndarray,
-    items: np.ndarray,
-    ratings: np.ndarray | None,
-    timestamps: np.ndarray | None,
-    n_items: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, int]:
-    """Keep the latest interaction of each (user, item) pair; returns the arrays and the count dropped."""
-    n = len(users)
-    if n == 0:
-        return users, items, ratings, timestamps, 0
-    key = users.astype(np.int64) * max(n_items, 1) + items
-    keys = [np.arange(n)]
-    if timestamps is not None:
-        keys.append(timestamps)
-    keys.append(key)
-    order = np.lexsort(keys)  # by pair, then time, then file order
-    sorted_key = key[order]
-    last_of_pair = np.ones(n, dtype=bool)
-    last_of_pair[:-1] = sorted_key[1:] != sorted_key[:-1]
-    n_dup = int(n - last_of_pair.sum())
-    if n_dup == 0:
-        return users, items, ratings, timestamps, 0
-    keep = np.sort(order[last_of_pair])
-    return (
-        users[keep],
-        items[keep],
-        None if ratings is None else ratings[keep],
-        None if timestamps is None else timestamps[keep],
-        n_dup,
-    )

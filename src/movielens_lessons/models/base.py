@@ -34,6 +34,7 @@ import scipy.sparse as sp
 
 from movielens_lessons import __version__
 from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.data.indexing import map_ids
 from movielens_lessons.errors import ConfigError, DataValidationError, NotFittedError
 from movielens_lessons.models.topk import top_k
 from movielens_lessons.recommendations import Recommendations
@@ -436,12 +437,7 @@ def _check_k(k: int) -> int:
 
 def _lookup(id_map: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Internal ids of external ``values`` in the sorted ``id_map`` (-1 where absent), int64."""
-    if len(values) == 0:
-        return np.empty(0, dtype=np.int64)
-    if len(id_map) == 0:
-        return np.full(len(values), -1, dtype=np.int64)
-    pos = np.minimum(np.searchsorted(id_map, values), len(id_map) - 1)
-    return np.where(id_map[pos] == values, pos, -1).astype(np.int64)
+    return map_ids(values, id_map)
 
 
 def _mask_seen(block: np.ndarray, seen: sp.csr_matrix, users: np.ndarray) -> None:
