@@ -49,7 +49,6 @@ def train(
     ds = _load_training_data(ratings, dataset, movies, data_dir)
     if positive_threshold is not None:
         ds = ds.with_positive_threshold(positive_threshold)
-    err_console.print(f"training {model} on {ds!r}", markup=False)
     recommender.fit(ds)
     path = recommender.save(out)
     if ds.movies is not None:
@@ -58,7 +57,9 @@ def train(
         if C.GENRES in meta.columns:
             meta[C.GENRES] = meta[C.GENRES].map(lambda g: "|".join(g) if len(g) else "")
         meta.to_csv(path / MODEL_MOVIES, index=False)
-    err_console.print(f"fitted in {recommender.fit_seconds_:.2f} s", markup=False)
+    err_console.print(
+        f"trained {model} on {ds!r} in {recommender.fit_seconds_:.2f} s", markup=False
+    )
     typer.echo(str(path))
 
 
