@@ -107,7 +107,10 @@ class Recommendations:
         width = int(ranks.max(initial=0)) + 1
         slot_key = row.astype(np.int64) * width + ranks
         if n_rows * width <= 4 * len(slot_key) + 2**20:
-            dup_any = bool((np.bincount(slot_key, minlength=n_rows * width) > 1).any())
+            # occupancy, not counts: fewer distinct slots than rows means a repeated (user, rank)
+            taken = np.zeros(n_rows * width, dtype=bool)
+            taken[slot_key] = True
+            dup_any = int(np.count_nonzero(taken)) != len(slot_key)
         else:
             dup_any = bool(pd.Series(slot_key).duplicated().any())
         if dup_any:
@@ -116,13 +119,18 @@ class Recommendations:
                 f"userId {users_ext[j]} has two items at rank {ranks[j]}", column=C.RANK
             )
         k = width - 1 if k is None else k
-        keep = ranks <= k
         items = np.full((n_rows, k), PAD_ITEM, dtype=np.int64)
         scores = np.full((n_rows, k), np.nan, dtype=np.float32)
         internal = map_ids(frame[C.ITEM].to_numpy(), item_ids)
         internal[internal < 0] = UNKNOWN_ITEM
-        items[row[keep], ranks[keep] - 1] = internal[keep]
+        # one flat index into the (n_rows, k) arrays: much faster than a 2-D fancy assignment
+        slot = row.astype(np.int64) * k + (ranks - 1)
+        keep = None if width - 1 <= k else ranks <= k
+        if keep is not None:
+            slot, internal = slot[keep], internal[keep]
+        items.reshape(-1)[slot] = internal
         if C.SCORE in frame.columns:
-            scores[row[keep], ranks[keep] - 1] = frame[C.SCORE].to_numpy(np.float32)[keep]
+            score = frame[C.SCORE].to_numpy(np.float32)
+            scores.reshape(-1)[slot] = score if keep is None else score[keep]
         upos = np.flatnonzero(present)
         return cls(upos.astype(np.int32), items, scores, user_ids, item_ids)

@@ -164,7 +164,7 @@ class Dataset:
         ts = ratings[C.TIMESTAMP].to_numpy(np.int64) if C.TIMESTAMP in ratings.columns else None
 
         order = interaction_order(users, items, ts, len(user_ids), len(item_ids))
-        users, items = users[order].astype(np.int32), items[order].astype(np.int32)
+        users, items = users.astype(np.int32)[order], items.astype(np.int32)[order]
         rat = None if rat is None else rat[order]
         ts = None if ts is None else ts[order]
         dup = later_duplicates(users, items, len(item_ids))

@@ -44,9 +44,11 @@ def map_ids(values: np.ndarray, id_map: np.ndarray) -> np.ndarray:
         lo = min(int(values.min()), int(id_map[0]))
         hi = max(int(values.max()), int(id_map[-1]))
         if _dense_span(lo, hi, len(values) + len(id_map)):
-            table = np.full(hi - lo + 1, -1, dtype=np.int64)
-            table[id_map - lo] = np.arange(len(id_map))
-            return table[values - lo]
+            # index the table by the value itself when it may start at 0: saves a full-size copy
+            base = 0 if lo >= 0 and _dense_span(0, hi, len(values) + len(id_map)) else lo
+            table = np.full(hi - base + 1, -1, dtype=np.int64)
+            table[id_map - base] = np.arange(len(id_map))
+            return table[values] if base == 0 else table[values - base]
     pos = np.minimum(np.searchsorted(id_map, values), len(id_map) - 1)
     return np.where(id_map[pos] == values, pos, -1).astype(np.int64)
 
@@ -69,11 +71,17 @@ def interaction_order(
     triples are equal (exact duplicates) is a stable sort needed to keep their input order. Falls back to
     ``np.lexsort`` when even ranks do not fit.
     """
-    u = users.astype(np.int64)
-    i = items.astype(np.int64)
+    # keys are built in place in one uint64 array (modular arithmetic: the same bits as int64 math)
     if timestamps is None:
-        return _sort_packed((u * max(n_items, 1) + i).astype(np.uint64))
-    t = timestamps.astype(np.int64) - int(timestamps.min()) if len(timestamps) else timestamps
+        key = users.astype(np.uint64)
+        key *= np.uint64(max(n_items, 1))
+        key += items.astype(np.uint64)
+        return _sort_packed(key)
+    if len(timestamps):
+        t = timestamps.astype(np.int64)  # a copy, shifted in place below
+        t -= int(timestamps.min())
+    else:
+        t = np.asarray(timestamps, dtype=np.int64)
     span = int(t.max()) + 1 if len(t) else 1
     bits_u, bits_i = _bits(n_users), _bits(n_items)
     if bits_u + _bits(span) + bits_i > 64:
@@ -81,16 +89,28 @@ def interaction_order(
         span = int(t.max()) + 1
     bits_t = _bits(span)
     if bits_u + bits_t + bits_i > 64:
-        return np.lexsort((np.arange(len(u)), i, timestamps, u))
-    key = (
-        (u.astype(np.uint64) << np.uint64(bits_t + bits_i))
-        | (t.astype(np.uint64) << np.uint64(bits_i))
-        | i.astype(np.uint64)
-    )
+        return np.lexsort((np.arange(len(users)), items, timestamps, users))
+    key = users.astype(np.uint64)
+    key <<= np.uint64(bits_t + bits_i)
+    t = t.view(np.uint64)  # non-negative offsets or ranks
+    t <<= np.uint64(bits_i)
+    key |= t
+    key |= items.astype(np.uint64)
     return _sort_packed(key)
 
 
 def _sort_packed(key: np.ndarray) -> np.ndarray:
+    """Stable argsort of uint64 ``key`` (which it may overwrite)."""
+    n = len(key)
+    shift = max(n - 1, 1).bit_length()
+    if n > 1 and int(key.max()).bit_length() + shift <= 64:
+        # the row number in the low bits makes every key distinct, so one plain value sort (SIMD,
+        # ~3x faster than argsort) yields the stable order: equal keys keep their input order
+        key <<= np.uint64(shift)
+        key |= np.arange(n, dtype=np.uint64)
+        key.sort()
+        key &= np.uint64((1 << shift) - 1)
+        return key.view(np.intp)
     order = np.argsort(key)  # vectorised introsort: much faster than a stable sort
     ordered = key[order]
     if len(key) > 1 and (ordered[1:] == ordered[:-1]).any():
@@ -102,7 +122,14 @@ def later_duplicates(users: np.ndarray, items: np.ndarray, n_items: int) -> np.n
     """Mask of rows whose (user, item) pair occurs again later in the given order.
 
     Applied to interactions in (user, timestamp, item) order, keeping ``~mask`` keeps the latest
-    interaction of each pair (on equal timestamps, the last row of the input). Hash-based, O(n).
+    interaction of each pair (on equal timestamps, the last row of the input). Most data has no
+    duplicates: that is checked first by comparing neighbours of the sorted keys (no sort at all when
+    the keys are already in order, e.g. without timestamps); only then are the pairs hashed.
     """
     key = users.astype(np.int64) * max(n_items, 1) + items.astype(np.int64)
+    if len(key) < 2:
+        return np.zeros(len(key), dtype=bool)
+    ordered = key if bool((key[1:] >= key[:-1]).all()) else np.sort(key)
+    if not bool((ordered[1:] == ordered[:-1]).any()):
+        return np.zeros(len(key), dtype=bool)
     return pd.Series(key).duplicated(keep="last").to_numpy()

@@ -86,14 +86,27 @@ def _slot_values(rec_items: np.ndarray, per_item: np.ndarray, unknown_value: flo
     rec_items = np.asarray(rec_items)
     ks = check_ks(ks)
     top = rec_items[:, : ks[-1]]
-    valid = top != -1
-    vals = np.where(top >= 0, per_item[np.maximum(top, 0)], unknown_value)
-    vals = np.where(valid, vals, 0.0)
-    cols = np.minimum(np.asarray(ks), top.shape[1]) - 1
     if top.shape[1] == 0:
         z = np.zeros((len(top), len(ks)))
         return z, z
-    return np.cumsum(vals, axis=1)[:, cols], np.cumsum(valid, axis=1)[:, cols].astype(np.float64)
+    cols = np.minimum(np.asarray(ks), top.shape[1]) - 1
+    # ranks as rows: the running sum over ranks is then one whole-vector add per rank, in the same
+    # order as a row-wise cumsum (identical rounding) but without materialising every partial sum
+    t = np.ascontiguousarray(top.T)
+    valid = t != -1
+    vals = np.where(t >= 0, per_item[np.maximum(t, 0)], unknown_value)
+    vals[~valid] = 0.0
+    sums = np.empty((len(top), len(ks)))
+    counts = np.empty((len(top), len(ks)))
+    acc = vals[0].copy()
+    n = valid[0].astype(np.int64)
+    for c in range(top.shape[1]):
+        if c:
+            acc += vals[c]
+            n += valid[c]
+        for j in np.flatnonzero(cols == c):
+            sums[:, j], counts[:, j] = acc, n
+    return sums, counts
 
 
 def self_information(item_counts: np.ndarray, n_train_users: int) -> np.ndarray:
@@ -200,13 +213,24 @@ def in_popular_top_k(
     """
     pos = popular_rank(item_counts)
     n = len(pos)
-    # sorted keys user * n + popular position of each training item of each user
-    tr = train.tocoo()
-    keys = np.sort(tr.row.astype(np.int64) * n + pos[tr.col])
+    # Only a user's training items at popular positions < k + (their number of training items) can
+    # matter: an item further down has p − above ≥ k whatever is above it, and is never in the list.
+    # Keeping just those (a fraction of the training data) makes the sort below much smaller.
+    if getattr(train, "format", None) != "csr":
+        train = sp.csr_matrix(train)
+    per_user = np.diff(train.indptr)
+    row = np.repeat(np.arange(train.shape[0], dtype=np.int64), per_user)
+    col_pos = pos[train.indices]
+    near = col_pos < k + per_user[row]
+    # sorted keys user * n + popular position of each kept training item of each user
+    keys = np.sort(row[near] * n + col_pos[near])
     u = rows_users.astype(np.int64)
     p = pos[np.maximum(items, 0)]
-    above = np.searchsorted(keys, u * n + p) - np.searchsorted(keys, u * n)
-    seen = is_member(u, items, train if train.has_sorted_indices else train.sorted_indices())
+    q = u * n + p
+    at = np.searchsorted(keys, q)
+    above = at - np.searchsorted(keys, u * n)
+    # an item the user has seen in training is a kept key itself whenever it could count (p < k + n_u)
+    seen = keys[np.minimum(at, max(len(keys) - 1, 0))] == q if len(keys) else np.zeros(len(q), bool)
     return (items >= 0) & (p - above < k) & ~seen
 
 
