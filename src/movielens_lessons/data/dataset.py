@@ -203,41 +203,40 @@ class Dataset:
         if rows.dtype == bool:
             rows = np.flatnonzero(rows)
         rows = np.sort(rows)  # keeps the (user, timestamp, item) order
-        return Dataset(
-            self._users[rows],
-            self._items[rows],
-            None if self._ratings is None else self._ratings[rows],
-            None if self._timestamps is None else self._timestamps[rows],
-            self.user_ids,
-            self.item_ids,
-            movies=self.movies,
-            tags=self.tags,
-            links=self.links,
-            users_meta=self.users_meta,
-            positive_threshold=self.positive_threshold,
-            name=self.name if name is None else name,
-            _sorted=True,
-        )
+        return self._derive(rows, name=self.name if name is None else name)
 
     def with_positive_threshold(self, threshold: float | None) -> Dataset:
         """The same data whose implicit view keeps only ratings ≥ ``threshold`` (``None``: all)."""
         if threshold is not None and self._ratings is None:
             raise DataValidationError("a positive threshold needs ratings; this dataset has none")
+        return self._derive(
+            None, positive_threshold=threshold, n_duplicates_dropped=self.n_duplicates_dropped
+        )
+
+    def _derive(self, rows: np.ndarray | None, **changes: object) -> Dataset:
+        """A dataset sharing this one's id maps and metadata, on ``rows`` (``None``: all) of it."""
+
+        def take(a: np.ndarray | None) -> np.ndarray | None:
+            return a if a is None or rows is None else a[rows]
+
+        kwargs: dict[str, object] = {
+            "movies": self.movies,
+            "tags": self.tags,
+            "links": self.links,
+            "users_meta": self.users_meta,
+            "positive_threshold": self.positive_threshold,
+            "name": self.name,
+        }
+        kwargs.update(changes)
         return Dataset(
-            self._users,
-            self._items,
-            self._ratings,
-            self._timestamps,
+            take(self._users),
+            take(self._items),
+            take(self._ratings),
+            take(self._timestamps),
             self.user_ids,
             self.item_ids,
-            movies=self.movies,
-            tags=self.tags,
-            links=self.links,
-            users_meta=self.users_meta,
-            positive_threshold=threshold,
-            name=self.name,
-            n_duplicates_dropped=self.n_duplicates_dropped,
             _sorted=True,
+            **kwargs,  # type: ignore[arg-type]
         )
 
     # --- sizes and raw arrays (read-only) ----------------------------------------------------------
