@@ -19,16 +19,11 @@ from typer.testing import CliRunner
 from movielens_lessons.cli import app, main
 from movielens_lessons.data.releases import FORMAT_CSV, RELEASES, Release
 
+from .runner import run_cli as _run_cli
+
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real entry point (with main()'s error handling) in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "movielens_lessons", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
+    return _run_cli(*args, env=env)
 
 
 def run_main(

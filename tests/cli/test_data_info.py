@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,23 +12,14 @@ from typer.testing import CliRunner
 
 from movielens_lessons.cli import app
 
+from .runner import run_cli as _run_cli
+
 FIXTURES = Path(__file__).parents[1] / "data" / "fixtures"
 runner = CliRunner()
 
 
 def _run(*args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env.pop("MOVIELENS_DATA_DIR", None)
-    if data_dir is not None:
-        env["MOVIELENS_DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "movielens_lessons", "data", "info", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return _run_cli("data", "info", *args, data_dir=data_dir)
 
 
 @pytest.mark.realdata

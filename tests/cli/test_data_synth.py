@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
 from movielens_lessons import columns as C
 
+from .runner import run_cli as _run_cli
+
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "movielens_lessons", "data", "synth", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return _run_cli("data", "synth", *args)
 
 
 def test_synth_writes_the_four_files_deterministically(tmp_path):
@@ -33,7 +29,9 @@ def test_synth_writes_the_four_files_deterministically(tmp_path):
 
     second = _run(*args, "--out", str(tmp_path / "b"))
     assert second.returncode == 0, second.stderr
-    assert (tmp_path / "a" / "ratings.csv").read_bytes() == (tmp_path / "b" / "ratings.csv").read_bytes()
+    assert (tmp_path / "a" / "ratings.csv").read_bytes() == (
+        tmp_path / "b" / "ratings.csv"
+    ).read_bytes()
 
 
 @pytest.mark.parametrize(

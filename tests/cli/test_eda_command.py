@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,20 +12,11 @@ from typer.testing import CliRunner
 from movielens_lessons.cli import app
 from movielens_lessons.data.synth import synthesize, write_movielens
 
+from .runner import run_cli as _run_cli
+
 
 def _run(*args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env.pop("MOVIELENS_DATA_DIR", None)
-    if data_dir is not None:
-        env["MOVIELENS_DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "movielens_lessons", "eda", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    return _run_cli("eda", *args, data_dir=data_dir)
 
 
 @pytest.fixture(scope="module")

@@ -13,19 +13,32 @@ import pytest
 
 from movielens_lessons import columns as C
 
+from .runner import run_cli as _run_cli
+
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "movielens_lessons", "evaluate", *args],
-                          capture_output=True, text=True, timeout=120)
+    return _run_cli("evaluate", *args)
 
 
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
     """Train/test like the split command writes them, and hand-made recommendations."""
-    train = pd.DataFrame({C.USER: [1, 1, 2, 3], C.ITEM: [10, 20, 10, 30],
-                          C.RATING: [4.0, 3.0, 5.0, 4.0], C.TIMESTAMP: [1, 2, 3, 4]})
-    test = pd.DataFrame({C.USER: [1, 1, 2, 3], C.ITEM: [40, 50, 20, 60],
-                         C.RATING: [5.0, 2.0, 4.0, 3.0], C.TIMESTAMP: [5, 6, 7, 8]})
+    train = pd.DataFrame(
+        {
+            C.USER: [1, 1, 2, 3],
+            C.ITEM: [10, 20, 10, 30],
+            C.RATING: [4.0, 3.0, 5.0, 4.0],
+            C.TIMESTAMP: [1, 2, 3, 4],
+        }
+    )
+    test = pd.DataFrame(
+        {
+            C.USER: [1, 1, 2, 3],
+            C.ITEM: [40, 50, 20, 60],
+            C.RATING: [5.0, 2.0, 4.0, 3.0],
+            C.TIMESTAMP: [5, 6, 7, 8],
+        }
+    )
     recs = pd.DataFrame({C.USER: [1, 1, 2, 2], C.ITEM: [40, 30, 30, 20], C.RANK: [1, 2, 1, 2]})
     out = {}
     for name, df in (("train", train), ("test", test), ("recs", recs)):
@@ -35,12 +48,35 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_json_keys_and_values(files):
-    p = run("--train", str(files["train"]), "--test", str(files["test"]), "--recs",
-            str(files["recs"]), "--k", "2", "--json", "--n-bootstrap", "50")
+    p = run(
+        "--train",
+        str(files["train"]),
+        "--test",
+        str(files["test"]),
+        "--recs",
+        str(files["recs"]),
+        "--k",
+        "2",
+        "--json",
+        "--n-bootstrap",
+        "50",
+    )
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
-    for key in ("precision", "recall", "ndcg", "map", "mrr", "hit_rate", "coverage", "gini",
-                "novelty", "arp", "personalization", "serendipity"):
+    for key in (
+        "precision",
+        "recall",
+        "ndcg",
+        "map",
+        "mrr",
+        "hit_rate",
+        "coverage",
+        "gini",
+        "novelty",
+        "arp",
+        "personalization",
+        "serendipity",
+    ):
         assert key in out
     # precision@2 (1/2 + 1/2 + 0)/3 — user 3 has no recommendations and scores 0
     assert out["precision"] == pytest.approx(1 / 3)
@@ -49,7 +85,9 @@ def test_json_keys_and_values(files):
 
 def test_prediction_mode(files, tmp_path):
     pred = tmp_path / "pred.csv"
-    pd.DataFrame({C.USER: [1, 2], C.ITEM: [40, 20], C.PREDICTION: [4.0, 4.0]}).to_csv(pred, index=False)
+    pd.DataFrame({C.USER: [1, 2], C.ITEM: [40, 20], C.PREDICTION: [4.0, 4.0]}).to_csv(
+        pred, index=False
+    )
     p = run("--test", str(files["test"]), "--predictions", str(pred), "--json")
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
@@ -86,20 +124,47 @@ def test_needs_recs_or_predictions(files):
 @pytest.mark.realdata
 def test_on_a_split_from_the_split_command(real_data_dir, tmp_path):
     ratings = real_data_dir / "ml-latest-small" / "ratings.csv"
-    s = subprocess.run([sys.executable, "-m", "movielens_lessons", "split", "--ratings", str(ratings),
-                        "--strategy", "user-random", "--out", str(tmp_path / "split")],
-                       capture_output=True, text=True, timeout=120)
+    s = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "movielens_lessons",
+            "split",
+            "--ratings",
+            str(ratings),
+            "--strategy",
+            "user-random",
+            "--out",
+            str(tmp_path / "split"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert s.returncode == 0, s.stderr
     train = pd.read_csv(tmp_path / "split" / "train.csv")
     test = pd.read_csv(tmp_path / "split" / "test.csv")
     top = train[C.ITEM].value_counts().index[:10].to_numpy()
     users = test[C.USER].unique()
-    recs = pd.DataFrame({C.USER: np.repeat(users, 10), C.ITEM: np.tile(top, len(users)),
-                         C.RANK: np.tile(np.arange(1, 11), len(users))})
+    recs = pd.DataFrame(
+        {
+            C.USER: np.repeat(users, 10),
+            C.ITEM: np.tile(top, len(users)),
+            C.RANK: np.tile(np.arange(1, 11), len(users)),
+        }
+    )
     recs.to_csv(tmp_path / "recs.csv", index=False)
-    p = run("--train", str(tmp_path / "split" / "train.csv"), "--test",
-            str(tmp_path / "split" / "test.csv"), "--recs", str(tmp_path / "recs.csv"),
-            "--items", str(real_data_dir / "ml-latest-small" / "movies.csv"), "--json")
+    p = run(
+        "--train",
+        str(tmp_path / "split" / "train.csv"),
+        "--test",
+        str(tmp_path / "split" / "test.csv"),
+        "--recs",
+        str(tmp_path / "recs.csv"),
+        "--items",
+        str(real_data_dir / "ml-latest-small" / "movies.csv"),
+        "--json",
+    )
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert out["n_users"] == len(users)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,16 +12,11 @@ import pytest
 from movielens_lessons import columns as C
 
 from ..models.contract import cluster_frame
+from .runner import run_cli as _run_cli
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "movielens_lessons", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
+    return _run_cli(*args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +12,11 @@ import pytest
 
 from movielens_lessons import columns as C
 
+from .runner import run_cli as _run_cli
+
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "movielens_lessons", *args],
-        capture_output=True, text=True, timeout=120, check=False,
-    )
+    return _run_cli(*args)
 
 
 @pytest.fixture
@@ -29,8 +27,14 @@ def ratings_csv(tmp_path: Path) -> Path:
     for u in range(1, 41):
         k = int(rng.integers(5, 25))
         for i in rng.choice(200, size=k, replace=False):
-            rows.append((u, int(i) + 1, float(rng.integers(1, 11)) / 2,
-                         978_300_000 + int(rng.integers(0, 10**7))))
+            rows.append(
+                (
+                    u,
+                    int(i) + 1,
+                    float(rng.integers(1, 11)) / 2,
+                    978_300_000 + int(rng.integers(0, 10**7)),
+                )
+            )
     path = tmp_path / "ratings.csv"
     pd.DataFrame(rows, columns=list(C.RATINGS_COLUMNS)).to_csv(path, index=False)
     return path
@@ -43,8 +47,19 @@ def read_sorted(*paths: Path) -> pd.DataFrame:
 
 def test_user_temporal_split_writes_a_partition(ratings_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    done = run_cli("split", "--ratings", str(ratings_csv), "--strategy", "user-temporal",
-                   "--test-size", "0.25", "--validation-size", "0.2", "--out", str(out))
+    done = run_cli(
+        "split",
+        "--ratings",
+        str(ratings_csv),
+        "--strategy",
+        "user-temporal",
+        "--test-size",
+        "0.25",
+        "--validation-size",
+        "0.2",
+        "--out",
+        str(out),
+    )
     assert done.returncode == 0, done.stderr
     parts = [out / "train.csv", out / "validation.csv", out / "test.csv"]
     pd.testing.assert_frame_equal(read_sorted(*parts), read_sorted(ratings_csv))
@@ -63,8 +78,11 @@ def test_user_temporal_split_writes_a_partition(ratings_csv: Path, tmp_path: Pat
     summary = json.loads((out / "split.json").read_text())
     assert summary["strategy"] == "user-temporal"
     assert summary["params"]["test_size"] == 0.25
-    assert summary["counts"] == {"train": len(train), "test": len(test),
-                                 "validation": len(pd.read_csv(out / "validation.csv"))}
+    assert summary["counts"] == {
+        "train": len(train),
+        "test": len(test),
+        "validation": len(pd.read_csv(out / "validation.csv")),
+    }
     assert summary["leakage"]["overlap"] == 0
     assert summary["leakage"]["per_user_future_leak"] == 0
     assert "pairs in both train and test: 0" in done.stdout
@@ -72,8 +90,19 @@ def test_user_temporal_split_writes_a_partition(ratings_csv: Path, tmp_path: Pat
 
 def test_user_kfold_writes_one_folder_per_fold(ratings_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "folds"
-    done = run_cli("split", "--ratings", str(ratings_csv), "--strategy", "user-kfold",
-                   "--n-splits", "3", "--seed", "5", "--out", str(out))
+    done = run_cli(
+        "split",
+        "--ratings",
+        str(ratings_csv),
+        "--strategy",
+        "user-kfold",
+        "--n-splits",
+        "3",
+        "--seed",
+        "5",
+        "--out",
+        str(out),
+    )
     assert done.returncode == 0, done.stderr
     source = read_sorted(ratings_csv)
     tests = [out / f"fold-{k}" / "test.csv" for k in (1, 2, 3)]
@@ -87,8 +116,15 @@ def test_user_kfold_writes_one_folder_per_fold(ratings_csv: Path, tmp_path: Path
 
 
 def test_bad_strategy_is_one_error_line(ratings_csv: Path, tmp_path: Path) -> None:
-    done = run_cli("split", "--ratings", str(ratings_csv), "--strategy", "by-vibes",
-                   "--out", str(tmp_path / "x"))
+    done = run_cli(
+        "split",
+        "--ratings",
+        str(ratings_csv),
+        "--strategy",
+        "by-vibes",
+        "--out",
+        str(tmp_path / "x"),
+    )
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
@@ -96,9 +132,20 @@ def test_bad_strategy_is_one_error_line(ratings_csv: Path, tmp_path: Path) -> No
     assert not (tmp_path / "x").exists()
 
 
-def test_option_the_strategy_does_not_take_names_the_option(ratings_csv: Path, tmp_path: Path) -> None:
-    done = run_cli("split", "--ratings", str(ratings_csv), "--strategy", "random",
-                   "--leave-last", "1", "--out", str(tmp_path / "x"))
+def test_option_the_strategy_does_not_take_names_the_option(
+    ratings_csv: Path, tmp_path: Path
+) -> None:
+    done = run_cli(
+        "split",
+        "--ratings",
+        str(ratings_csv),
+        "--strategy",
+        "random",
+        "--leave-last",
+        "1",
+        "--out",
+        str(tmp_path / "x"),
+    )
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "--leave-last" in lines[0]
