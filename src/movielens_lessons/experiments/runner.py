@@ -1,0 +1,203 @@
+"""Run a benchmark: for each protocol, split once; for each model, fit → recommend → evaluate.
+
+Every model sees the same split of the same data and is scored by the one ``evaluate``. Per model the run
+records wall-clock fit / recommend / predict seconds (``time.perf_counter``) and the peak memory of the fit
+(:class:`~movielens_lessons.experiments.memory.PeakMemory`: the larger of tracemalloc's peak and the RSS
+growth, in MiB). A model whose optional extra is missing is *skipped* with the install command; a model
+that raises is *failed* with its one-line error, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from movielens_lessons import columns as C
+from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.data.splits import Split, split
+from movielens_lessons.errors import MissingExtraError, MovieLensError
+from movielens_lessons.evaluation.evaluate import EvaluationResult, evaluate
+from movielens_lessons.evaluation.rating import evaluate_predictions
+from movielens_lessons.experiments.config import BenchmarkConfig, ModelConfig, ProtocolConfig
+from movielens_lessons.experiments.memory import PeakMemory
+from movielens_lessons.models.registry import create_model, get_model_class, get_spec
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ModelRun:
+    """One model on one protocol: status (``ok``, ``skipped``, ``failed``), timings and results."""
+
+    protocol: str
+    model: str
+    feedback: str
+    params: dict[str, Any]
+    status: str = "ok"
+    message: str | None = None
+    fit_seconds: float | None = None
+    recommend_seconds: float | None = None
+    predict_seconds: float | None = None
+    peak_memory_mb: float | None = None
+    traced_memory_mb: float | None = None
+    rss_delta_mb: float | None = None
+    result: EvaluationResult | None = None
+    rating: dict[str, float] | None = None
+    exposure: np.ndarray | None = None  # (n_items,) times each item is in a top-k list, primary k
+    recommendations_path: Path | None = None
+    artifact_path: Path | None = None
+
+
+@dataclass
+class ProtocolRun:
+    """One protocol: its split (sizes and fingerprints) and the runs of every model on it."""
+
+    config: ProtocolConfig
+    split: Split
+    models: list[ModelRun] = field(default_factory=list)
+
+    @property
+    def train_popularity(self) -> np.ndarray:
+        """Training interactions per internal item, ``(n_items,)``."""
+        return self.split.train.item_counts()
+
+    def summary(self) -> dict[str, Any]:
+        tr, te = self.split.train, self.split.test
+        return {"name": self.config.name, "strategy": self.config.strategy,
+                "params": self.split.params, "n_train": tr.n_interactions,
+                "n_test": te.n_interactions, "n_test_users": len(te.active_users),
+                "train_fingerprint": tr.fingerprint(), "test_fingerprint": te.fingerprint(),
+                "leakage": self.split.leakage.to_dict()}
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: first line of the message`` for the leaderboard (the traceback goes to the log)."""
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    if isinstance(exc, MovieLensError):
+        return first or type(exc).__name__
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def model_params(config: BenchmarkConfig, model: ModelConfig) -> dict[str, Any]:
+    """The model's parameters, with ``random_state`` set to the run's seed unless given."""
+    params = dict(model.params)
+    try:
+        cls = get_model_class(model.name)
+    except MissingExtraError:
+        return params
+    if "random_state" in cls.param_names() and "random_state" not in params:
+        params["random_state"] = config.seed
+    return params
+
+
+def make_split(dataset: Dataset, protocol: ProtocolConfig, validation_size: float | None = None
+               ) -> Split:
+    """The protocol's split of ``dataset`` (``validation_size``: carve validation out of train)."""
+    params = dict(protocol.params)
+    if validation_size is not None:
+        params["validation_size"] = validation_size
+    return split(dataset, protocol.strategy, **params)
+
+
+def run_model(config: BenchmarkConfig, model_cfg: ModelConfig, protocol: ProtocolConfig,
+              sp: Split, out_dir: Path | None, progress: Progress | None = None) -> ModelRun:
+    """Fit, recommend, evaluate (and predict, for explicit models) one model; never raises."""
+    spec = get_spec(model_cfg.name)
+    params = model_params(config, model_cfg)
+    run = ModelRun(protocol.name, model_cfg.name, spec.feedback, params)
+    try:
+        get_model_class(model_cfg.name)
+    except MissingExtraError as exc:
+        run.status, run.message = "skipped", str(exc)
+        return run
+    say = progress or (lambda _: None)
+    try:
+        model = create_model(model_cfg.name, **params)
+        say(f"[{protocol.name}] {model_cfg.name}: fitting")
+        with PeakMemory() as mem:
+            start = time.perf_counter()
+            model.fit(sp.train)
+            run.fit_seconds = time.perf_counter() - start
+        run.peak_memory_mb, run.traced_memory_mb, run.rss_delta_mb = (
+            mem.peak_mb, mem.traced_mb, mem.rss_mb)
+        test_users = sp.test.user_ids[sp.test.active_users]
+        start = time.perf_counter()
+        recs = model.recommend(test_users, k=config.k_max)
+        run.recommend_seconds = time.perf_counter() - start
+        run.result = evaluate(recs, sp.test, sp.train, k=config.k, metrics=config.metrics,
+                              relevance_threshold=config.relevance_threshold,
+                              n_bootstrap=config.n_bootstrap, seed=config.seed)
+        _, k_primary = config.primary()
+        top = recs.items[:, :k_primary]
+        run.exposure = np.bincount(top[top >= 0], minlength=sp.train.n_items)
+        if spec.feedback == "explicit" and sp.test.ratings is not None:
+            frame = sp.test.to_frame()
+            start = time.perf_counter()
+            pred = model.predict(frame[C.USER].to_numpy(), frame[C.ITEM].to_numpy())
+            run.predict_seconds = time.perf_counter() - start
+            frame[C.PREDICTION] = pred
+            run.rating = evaluate_predictions(frame[[C.USER, C.ITEM, C.PREDICTION]], sp.test)
+        if out_dir is not None:
+            run.artifact_path = model.save(out_dir / "models" / protocol.name / model_cfg.name)
+            path = out_dir / "recommendations" / protocol.name / f"{model_cfg.name}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            recs.to_frame().to_csv(path, index=False)
+            run.recommendations_path = path
+    except Exception as exc:  # a failing model is reported, and the benchmark goes on
+        run.status, run.message = "failed", one_line(exc)
+        run.result = None
+        if out_dir is not None:
+            log = out_dir / "errors.log"
+            with log.open("a", encoding="utf-8") as fh:
+                fh.write(f"--- {protocol.name} / {model_cfg.name}\n{traceback.format_exc()}\n")
+    say(f"[{protocol.name}] {model_cfg.name}: {run.status}"
+        + (f" ({run.message})" if run.message else "")
+        + (f" fit {run.fit_seconds:.1f}s" if run.fit_seconds is not None and run.status == "ok"
+           else ""))
+    return run
+
+
+def run_protocols(config: BenchmarkConfig, dataset: Dataset, out_dir: Path | None = None,
+                  progress: Progress | None = None, save_splits: bool = True
+                  ) -> list[ProtocolRun]:
+    """Every model of ``config`` on every protocol; artifacts go under ``out_dir`` when given."""
+    runs = []
+    for protocol in config.protocols:
+        if progress:
+            progress(f"[{protocol.name}] splitting ({protocol.strategy})")
+        sp = make_split(dataset, protocol)
+        if out_dir is not None and save_splits:
+            folder = out_dir / "splits" / protocol.name
+            folder.mkdir(parents=True, exist_ok=True)
+            for part, ds in (("train", sp.train), ("test", sp.test)):
+                ds.to_frame().to_csv(folder / f"{part}.csv", index=False)
+        prun = ProtocolRun(protocol, sp)
+        for model_cfg in config.models:
+            prun.models.append(run_model(config, model_cfg, protocol, sp, out_dir, progress))
+        runs.append(prun)
+    return runs
+
+
+def per_user_frame(protocols: list[ProtocolRun]) -> pd.DataFrame:
+    """Tidy per-user values of every evaluated model: ``protocol, model, userId, metric, k, value``."""
+    frames = []
+    for p in protocols:
+        for m in p.models:
+            if m.result is None:
+                continue
+            f = m.result.per_user.copy()
+            f["metric"] = f["metric"].astype(str)
+            f.insert(0, "model", m.model)
+            f.insert(0, "protocol", p.config.name)
+            frames.append(f)
+    if not frames:
+        return pd.DataFrame(columns=["protocol", "model", C.USER, "metric", "k", "value"])
+    return pd.concat(frames, ignore_index=True)

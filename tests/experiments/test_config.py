@@ -1,0 +1,109 @@
+"""Benchmark configs: the shipped one is valid and complete; bad ones fail with the key named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from movielens_lessons.errors import ConfigError
+from movielens_lessons.experiments.config import (
+    config_from_dict,
+    default_config_path,
+    load_config,
+    to_toml,
+)
+from movielens_lessons.models.registry import MODELS, create_model
+
+SHIPPED = Path(__file__).resolve().parents[2] / "experiments" / "ml-latest-small.toml"
+CORE = ("random", "most-popular", "item-knn", "pure-svd", "ease", "als", "bpr", "lightfm",
+        "global-mean", "bias-baseline", "explicit-als", "svd")
+
+
+def test_shipped_config_has_every_core_model_and_two_protocols() -> None:
+    config = load_config(SHIPPED)
+    assert config.dataset == "ml-latest-small"
+    assert [m.name for m in config.models] == list(CORE)
+    assert [(p.name, p.strategy) for p in config.protocols] == [
+        ("user-temporal", "user-temporal"), ("user-random", "user-random")]
+    assert config.protocols[0].params == {"test_size": 0.2}
+    assert config.protocols[1].params == {"test_size": 0.25, "seed": 42}
+    assert config.k == (10, 20) and config.primary() == ("ndcg", 10)
+    for m in config.models:
+        create_model(m.name, **m.params)  # every parameter is one the model takes
+
+
+def test_shipped_params_record_the_tuning_command() -> None:
+    config = load_config(SHIPPED)
+    tuned = {m.name: m for m in config.models if m.tuned_by}
+    assert {"als", "ease"} <= set(tuned)
+    for name, m in tuned.items():
+        assert m.tuned_by.startswith(f"movielens-lessons tune {name} ")
+        assert "->" in m.tuned_validation
+
+
+def test_quick_variant_is_smaller() -> None:
+    config = load_config(SHIPPED)
+    quick = config.quick_version()
+    assert len(quick.k) < len(config.k) and len(quick.protocols) == 2
+    assert [m.name for m in quick.models] == [m.name for m in config.models]
+    assert quick.quick == {}
+    assert quick.primary_metric == "ndcg@10"
+
+
+def test_default_path_finds_the_shipped_config(monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert default_config_path().resolve() == SHIPPED
+
+
+def test_toml_round_trip() -> None:
+    config = load_config(SHIPPED)
+    again = config_from_dict(tomllib.loads(to_toml(config.to_dict())))
+    assert again.to_dict() == config.to_dict()
+
+
+BASE = {"dataset": {"name": "ml-latest-small"}, "models": {"ease": {}}}
+
+
+@pytest.mark.parametrize(
+    ("patch", "needle"),
+    [
+        ({"colour": 1}, "unknown key colour"),
+        ({"evaluation": {"kk": [10]}}, "evaluation.kk"),
+        ({"evaluation": {"k": [0]}}, "evaluation.k"),
+        ({"evaluation": {"k": [5], "primary_metric": "ndcg@10"}}, "evaluation.primary_metric"),
+        ({"evaluation": {"primary_metric": "ndgc@10"}}, "evaluation.primary_metric"),
+        ({"evaluation": {"metrics": ["ndcg", "bogus"]}}, "'bogus'"),
+        ({"models": {"eas": {}}}, "models.eas"),
+        ({"models": {}}, "models is empty"),
+        ({"protocols": [{"name": "x", "strategy": "sideways"}]}, "protocols[0]"),
+        ({"protocols": [{"strategy": "user-random", "tset_size": 0.2}]}, "tset_size"),
+        ({"dataset": {}}, "dataset.name"),
+        ({"seed": "x"}, "seed"),
+        ({"quick": {"models": ["nope"]}}, "quick.models"),
+    ],
+)
+def test_bad_config_names_the_key(patch: dict, needle: str) -> None:
+    data = {**BASE, **patch}
+    with pytest.raises(ConfigError, match=r"cfg\.toml") as info:
+        config_from_dict(data, "cfg.toml")
+    assert needle in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_unknown_model_parameter_fails_when_the_model_is_created() -> None:
+    config = config_from_dict({**BASE, "models": {"ease": {"lambda_": 3.0}}})
+    with pytest.raises(ConfigError, match="lambda_"):
+        create_model("ease", **config.model("ease").params)
+
+
+def test_invalid_toml_is_a_config_error(tmp_path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[dataset\nname = 1\n")
+    with pytest.raises(ConfigError, match=r"bad\.toml: not valid TOML"):
+        load_config(bad)
+
+
+def test_every_core_model_is_registered() -> None:
+    assert set(CORE) <= set(MODELS)
