@@ -207,3 +207,14 @@ def test_quality_on_ml_small_random_split(ml_small: Dataset) -> None:
         model.recommend(users, k=10), split.test, split.train, k=10, metrics=["ndcg"], n_bootstrap=0
     )
     assert result.value("ndcg") >= 0.3944
+
+
+def test_similar_items_from_the_weight_profiles(cluster_data) -> None:  # noqa: F811
+    model = create_model("ease", regularization=10.0).fit(cluster_data)
+    sims = model.similar_items([100, 205], k=3)
+    ext = sims.item_ids[sims.items]
+    own_a = (ext[0] >= 100) & (ext[0] < 110)  # neighbours of a cluster-A movie are mostly cluster A
+    own_b = (ext[1] >= 200) & (ext[1] < 210)
+    assert own_a[0] and own_b[0]
+    assert own_a.sum() >= 2 and own_b.sum() >= 2
+    assert 100 not in ext[0] and 205 not in ext[1]

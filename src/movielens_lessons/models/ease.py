@@ -140,6 +140,18 @@ class EASE(BaseRecommender):
         h.data = (h.data > 0).astype(np.float32)  # every history item counts as one positive
         return self._full(np.asarray(self._kept_columns(h) @ self.weights_)).ravel()
 
+    def _item_vectors(self) -> np.ndarray:
+        """Each item's row of B, its learned weights towards every kept item (pruned items: zeros).
+
+        ``similar_items`` compares these profiles by cosine: two movies are similar when the model uses
+        them to recommend the same movies.
+        """
+        if len(self.kept_items_) == self.n_items:
+            return self.weights_
+        out = np.zeros((self.n_items, len(self.kept_items_)), dtype=np.float32)
+        out[self.kept_items_] = self.weights_
+        return out
+
     # --- persistence -----------------------------------------------------------------------------
 
     def _get_state(self) -> dict[str, np.ndarray]:
