@@ -175,3 +175,19 @@ def test_load_of_a_folder_without_model_fails_clearly(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "not a saved model" in result.stderr
+
+
+def test_similar_lists_neighbours_and_refuses_models_without_items(
+    ratings_csv: Path, trained: Path, tmp_path: Path
+) -> None:
+    model = tmp_path / "knn"
+    assert (
+        run("train", "item-knn", "--ratings", str(ratings_csv), "--out", str(model)).returncode == 0
+    )
+    result = run("similar", "--model", str(model), "--movie", "100", "--k", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["rank"] for r in rows] == [1, 2, 3]
+    assert all(r["queryMovieId"] == 100 and r["movieId"] != 100 for r in rows)
+    refused = run("similar", "--model", str(trained), "--movie", "100")
+    assert refused.returncode != 0 and "no item representation" in refused.stderr
