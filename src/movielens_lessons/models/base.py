@@ -299,23 +299,16 @@ class BaseRecommender:
         return self._predict_pairs(_lookup(self.user_ids_, u_ext), _lookup(self.item_ids_, i_ext))
 
     def similar_items(self, items: Iterable[int], k: int = 10) -> Recommendations:
-        """The ``k`` most similar training items to each external ``movieId`` (cosine of the model's
-        item vectors), excluding the item itself. Rows are the query items (in ``external_users``)."""
+        """The ``k`` most similar training items to each external ``movieId``, excluding the item
+        itself. Rows are the query items (in ``external_users``); padded with -1 where fewer exist."""
         self._check_fitted()
         k = _check_k(k)
-        vectors = self._item_vectors()
-        if vectors is None:
-            raise ConfigError(f"{self.name} has no item representation for similar items")
         ext = np.asarray(list(items))
         idx = _lookup(self.item_ids_, ext)
         if (idx < 0).any():
             bad = ext[np.flatnonzero(idx < 0)[0]].item()
             raise DataValidationError(f"movieId {bad} is not in the model's training data")
-        vectors = np.asarray(vectors, dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1)
-        norms[norms == 0] = 1.0
-        unit = vectors / norms[:, None]
-        sims = unit[idx] @ unit.T
+        sims = np.asarray(self._similar_scores(idx), dtype=np.float32)
         sims[np.arange(len(idx)), idx] = -np.inf
         top_items, top_scores = top_k(sims, k)
         return Recommendations(
@@ -327,6 +320,20 @@ class BaseRecommender:
             external_users=ext,
             fallback=np.zeros(len(idx), dtype=bool),
         )
+
+    def _similar_scores(self, items: np.ndarray) -> np.ndarray:
+        """Similarity ``(len(items), n_items)`` of internal items to every item (-inf: never similar).
+
+        Default: cosine of the model's item vectors (``_item_vectors``).
+        """
+        vectors = self._item_vectors()
+        if vectors is None:
+            raise ConfigError(f"{self.name} has no item representation for similar items")
+        vectors = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1)
+        norms[norms == 0] = 1.0
+        unit = vectors / norms[:, None]
+        return unit[items] @ unit.T
 
     # --- persistence -----------------------------------------------------------------------------
 

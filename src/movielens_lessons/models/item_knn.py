@@ -20,16 +20,12 @@ Similarities, on the binary user × item matrix ``X`` of positives:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import scipy.sparse as sp
 
 from movielens_lessons.data.dataset import Dataset
-from movielens_lessons.errors import ConfigError, DataValidationError
-from movielens_lessons.models.base import BaseRecommender, _check_k, _lookup
-from movielens_lessons.models.topk import top_k
-from movielens_lessons.recommendations import Recommendations
+from movielens_lessons.errors import ConfigError
+from movielens_lessons.models.base import BaseRecommender
 
 SIMILARITIES = ("cosine", "bm25")
 
@@ -154,29 +150,12 @@ class ItemKNN(BaseRecommender):
         # a new user's items all count as liked, whatever rating came with them
         return (_binary(history) @ self.item_weights_).toarray().ravel()
 
-    def similar_items(self, items: Iterable[int], k: int = 10) -> Recommendations:
-        """The ``k`` nearest neighbours of each external ``movieId`` in the learned similarity matrix
-        (fewer, padded with -1, when an item has fewer neighbours). Rows are the query items."""
-        self._check_fitted()
-        k = _check_k(k)
-        ext = np.asarray(list(items))
-        idx = _lookup(self.item_ids_, ext)
-        if (idx < 0).any():
-            bad = ext[np.flatnonzero(idx < 0)[0]].item()
-            raise DataValidationError(f"movieId {bad} is not in the model's training data")
-        rows = self.neighbours_[idx]
-        dense = np.full((len(idx), self.n_items), -np.inf, dtype=np.float32)
-        dense[np.repeat(np.arange(len(idx)), np.diff(rows.indptr)), rows.indices] = rows.data
-        top_items, top_scores = top_k(dense, k)
-        return Recommendations(
-            users=np.full(len(idx), -1, dtype=np.int64),
-            items=top_items,
-            scores=top_scores,
-            user_ids=self.user_ids_,
-            item_ids=self.item_ids_,
-            external_users=ext,
-            fallback=np.zeros(len(idx), dtype=bool),
-        )
+    def _similar_scores(self, items: np.ndarray) -> np.ndarray:
+        """Rows of the learned neighbour matrix: only an item's k neighbours are similar to it."""
+        rows = self.neighbours_[items]
+        dense = np.full((len(items), self.n_items), -np.inf, dtype=np.float32)
+        dense[np.repeat(np.arange(len(items)), np.diff(rows.indptr)), rows.indices] = rows.data
+        return dense
 
     # --- persistence -----------------------------------------------------------------------------
 
