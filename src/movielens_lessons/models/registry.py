@@ -49,6 +49,20 @@ _SPECS = (
     ),
     ModelSpec("explicit-als", "movielens_lessons.models.explicit_als:ExplicitALS", "explicit"),
     ModelSpec("svd", "movielens_lessons.models.funk_svd:FunkSVD", "explicit"),
+    ModelSpec(
+        "xgboost-ranker",
+        "movielens_lessons.models.xgboost_ranker:XGBoostRanker",
+        "implicit",
+        "models",
+        ("xgboost",),
+    ),
+    ModelSpec(
+        "xgboost-rating",
+        "movielens_lessons.models.xgboost_rating:XGBoostRating",
+        "explicit",
+        "models",
+        ("xgboost",),
+    ),
 )
 
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}

@@ -1,0 +1,240 @@
+"""Candidates and features for the two-stage ranker (:mod:`movielens_lessons.models.xgboost_ranker`).
+
+Stage one asks each fitted retriever for its top-``N`` unseen items per user; the union is the candidate
+set. Stage two describes every (user, candidate) pair by one row of numbers:
+
+- per retriever ``r``: ``<r>_score`` (its score, known for every item) and ``<r>_rank`` (1-based rank
+  among the user's unseen items, ``N + 1`` when the item is outside its top-``N``), plus
+  ``<r>_score_ratio`` (score / the user's best score from ``r``; scales differ between users);
+- item: ``item_log_pop`` (all interactions up to ``as_of``), ``item_log_pop_recent`` (the last
+  ``recent_days``), ``item_age_years`` (years from release to ``as_of``), ``item_mean_rating``
+  (damped) and ``item_days_since_first``;
+- user: ``user_log_count``, ``user_log_count_recent``, ``user_days_since_last`` (time since the user's last
+  interaction), ``user_tenure_days``, ``user_mean_rating``, ``user_mean_item_log_pop`` (how mainstream
+  the user's taste is);
+- pair: ``genre_affinity`` (the user's genre shares · the item's genres) and its mean over the item's
+  genres, ``pop_vs_user`` (item popularity − the user's usual).
+
+User and item tables come from :func:`~movielens_lessons.features.user_features` and
+:func:`~movielens_lessons.features.item_features` on the data the retrievers were fitted on, so nothing
+from the label window (or the test period) reaches a feature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.features.items import (
+    SECONDS_PER_DAY,
+    as_of_seconds,
+    genre_matrix,
+    genre_vocabulary,
+    item_features,
+    slug,
+)
+from movielens_lessons.features.users import user_features
+from movielens_lessons.models.base import BaseRecommender
+from movielens_lessons.models.topk import top_k
+
+SECONDS_PER_YEAR = 365.25 * SECONDS_PER_DAY
+#: Users per block of candidate generation: bounds the dense (block, n_items) score rows.
+USER_BLOCK = 256
+
+USER_COLUMNS = (
+    "user_log_count",
+    "user_log_count_recent",
+    "user_days_since_last",
+    "user_tenure_days",
+    "user_mean_rating",
+    "user_mean_item_log_pop",
+)
+ITEM_COLUMNS = (
+    "item_log_pop",
+    "item_log_pop_recent",
+    "item_age_years",
+    "item_mean_rating",
+    "item_days_since_first",
+)
+PAIR_COLUMNS = ("genre_affinity", "genre_affinity_mean", "pop_vs_user")
+
+
+@dataclass(frozen=True)
+class FeatureTables:
+    """Per-user and per-item features at one moment, shapes ``(n_users, ·)`` / ``(n_items, ·)``."""
+
+    user: np.ndarray  # float32 (n_users, len(USER_COLUMNS))
+    item: np.ndarray  # float32 (n_items, len(ITEM_COLUMNS))
+    user_genres: np.ndarray  # float32 (n_users, n_genres): share of the user's positives per genre
+    item_genres: np.ndarray  # float32 (n_items, n_genres): multi-hot
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {
+            f"{prefix}{k}": getattr(self, k) for k in ("user", "item", "user_genres", "item_genres")
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> FeatureTables:
+        return cls(
+            **{k: arrays[f"{prefix}{k}"] for k in ("user", "item", "user_genres", "item_genres")}
+        )
+
+
+def feature_tables(dataset: Dataset, recent_days: float = 90.0) -> FeatureTables:
+    """User and item tables from ``dataset`` as of its last timestamp (nothing later exists in it)."""
+    as_of = as_of_seconds(dataset)
+    items = item_features(dataset, top_tags=0)
+    users = user_features(dataset)
+    n_items = dataset.n_items
+    item_log_pop = items["log_popularity"].to_numpy(np.float32)
+    recent_users = np.zeros(dataset.n_users, np.float32)
+    recent_items = np.zeros(n_items, np.float32)
+    age = np.full(n_items, np.nan, np.float32)
+    if as_of is not None:
+        # recent = everything minus what was there ``recent_days`` ago (the same window functions)
+        before = as_of - int(recent_days * SECONDS_PER_DAY)
+        old_items = item_features(dataset, top_tags=0, as_of=before)["n_ratings"].to_numpy()
+        recent_items = np.log1p(items["n_ratings"].to_numpy() - old_items).astype(np.float32)
+        old_users = user_features(dataset, as_of=before)["n_ratings"].to_numpy()
+        recent_users = np.log1p(users["n_ratings"].to_numpy() - old_users).astype(np.float32)
+        year_now = 1970 + as_of / SECONDS_PER_YEAR
+        age = (year_now - items["year"].to_numpy(np.float64)).astype(np.float32)
+    # the mean popularity of what each user consumed: mainstream vs niche taste
+    counts = np.maximum(dataset.user_counts(), 1)
+    user_pop = np.bincount(
+        dataset.users, weights=item_log_pop[dataset.items], minlength=len(counts)
+    )
+    user = np.column_stack(
+        [
+            users["log_count"].to_numpy(np.float32),
+            recent_users,
+            users["recency_days"].to_numpy(np.float32),
+            users["tenure_days"].to_numpy(np.float32),
+            users["mean_rating"].to_numpy(np.float32),
+            (user_pop / counts).astype(np.float32),
+        ]
+    ).astype(np.float32)
+    item = np.column_stack(
+        [
+            item_log_pop,
+            recent_items,
+            age,
+            items["mean_rating_damped"].to_numpy(np.float32),
+            items["days_since_first_rating"].to_numpy(np.float32),
+        ]
+    ).astype(np.float32)
+    genres = genre_vocabulary(dataset)
+    affinity_cols = [f"affinity_{slug(g)}" for g in genres]
+    user_genres = (
+        np.nan_to_num(users[affinity_cols].to_numpy(np.float32))
+        if genres
+        else np.zeros((dataset.n_users, 0), np.float32)
+    )
+    item_genres = genre_matrix(dataset, genres).toarray().astype(np.float32)
+    return FeatureTables(user, item, user_genres, item_genres)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The candidate pairs of a batch of users, and each retriever's view of them.
+
+    ``rows``/``items``: (n_pairs,) row in the batch and internal item id, grouped by row (ascending);
+    ``scores``/``ranks``: float32 (n_pairs, n_retrievers).
+    """
+
+    rows: np.ndarray
+    items: np.ndarray
+    scores: np.ndarray
+    ranks: np.ndarray
+    best: np.ndarray  # float32 (n_rows, n_retrievers): each retriever's best unseen score per user
+
+
+def candidates(
+    retrievers: list[BaseRecommender], users: np.ndarray, seen: sp.csr_matrix, n_candidates: int
+) -> Candidates:
+    """Union of each retriever's top-``n_candidates`` unseen items for internal ``users``.
+
+    Users go in blocks of :data:`USER_BLOCK`, so the dense score rows stay small.
+    """
+    parts = [
+        _candidates_block(retrievers, users[s : s + USER_BLOCK], seen, n_candidates)
+        for s in range(0, len(users), USER_BLOCK)
+    ]
+    if not parts:
+        empty = np.empty((0, len(retrievers)), np.float32)
+        return Candidates(np.empty(0, np.int64), np.empty(0, np.int64), empty, empty, empty)
+    offsets = np.cumsum([0] + [s for s in [USER_BLOCK] * (len(parts) - 1)])
+    return Candidates(
+        rows=np.concatenate([p.rows + o for p, o in zip(parts, offsets, strict=True)]),
+        items=np.concatenate([p.items for p in parts]),
+        scores=np.vstack([p.scores for p in parts]),
+        ranks=np.vstack([p.ranks for p in parts]),
+        best=np.vstack([p.best for p in parts]),
+    )
+
+
+def _candidates_block(
+    retrievers: list[BaseRecommender], users: np.ndarray, seen: sp.csr_matrix, n_candidates: int
+) -> Candidates:
+    n_items = seen.shape[1]
+    n = min(n_candidates, n_items)
+    member = np.zeros((len(users), n_items), dtype=bool)
+    all_scores, all_ranks, best = [], [], []
+    seen_rows = seen[users]
+    seen_r = np.repeat(np.arange(len(users)), np.diff(seen_rows.indptr))
+    for retriever in retrievers:
+        scores = retriever._score_blocks(users).astype(np.float32)
+        work = np.nan_to_num(scores, nan=-np.inf, neginf=-np.inf).copy()
+        work[seen_r, seen_rows.indices] = -np.inf
+        top_items, top_scores = top_k(work, n)  # ties: lower item id first
+        ranks = np.full(work.shape, n + 1, dtype=np.float32)
+        valid = top_items >= 0
+        r_idx = np.nonzero(valid)
+        ranks[r_idx[0], top_items[valid]] = (r_idx[1] + 1).astype(np.float32)
+        member |= ranks <= n
+        all_scores.append(scores)
+        all_ranks.append(ranks)
+        top = top_scores[:, 0]
+        best.append(np.where(np.isfinite(top), top, np.nan))
+    rows, items = np.nonzero(member)
+    return Candidates(
+        rows=rows,
+        items=items,
+        scores=np.column_stack([s[rows, items] for s in all_scores]).astype(np.float32),
+        ranks=np.column_stack([r[rows, items] for r in all_ranks]).astype(np.float32),
+        best=np.column_stack(best).astype(np.float32),
+    )
+
+
+def feature_names(retriever_names: list[str]) -> list[str]:
+    """Column names of :func:`pair_features`, in order."""
+    per = [f"{r}_{kind}" for r in retriever_names for kind in ("score", "rank", "score_ratio")]
+    return per + list(USER_COLUMNS) + list(ITEM_COLUMNS) + list(PAIR_COLUMNS)
+
+
+def pair_features(tables: FeatureTables, users: np.ndarray, cand: Candidates) -> np.ndarray:
+    """Feature matrix float32 ``(n_pairs, len(feature_names))`` for ``cand`` of internal ``users``."""
+    u = users[cand.rows]
+    i = cand.items
+    with np.errstate(invalid="ignore", divide="ignore"):
+        best = cand.best[cand.rows]
+        ratio = np.where(np.abs(best) > 0, cand.scores / np.abs(best), np.nan)
+    per = np.stack([cand.scores, cand.ranks, ratio], axis=2).reshape(len(i), -1)
+    item_genres = tables.item_genres[i]
+    affinity = np.einsum("ij,ij->i", tables.user_genres[u], item_genres)
+    n_genres = item_genres.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        affinity_mean = np.where(n_genres > 0, affinity / n_genres, np.nan)
+    user = tables.user[u]
+    item = tables.item[i]
+    pop_vs_user = (
+        item[:, ITEM_COLUMNS.index("item_log_pop")]
+        - user[:, USER_COLUMNS.index("user_mean_item_log_pop")]
+    )
+    pair = np.column_stack([affinity, affinity_mean, pop_vs_user])
+    x = np.hstack([per, user, item, pair]).astype(np.float32)
+    x[~np.isfinite(x)] = np.nan  # a pruned item's -inf score is "unknown" to the trees
+    return x

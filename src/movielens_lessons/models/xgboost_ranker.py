@@ -1,0 +1,383 @@
+"""A two-stage recommender: cheap retrievers propose candidates, an XGBoost ranker re-orders them.
+
+Training (``fit``), on a training set ``D`` with timestamps:
+
+1. *Label window.* The last ``validation_fraction`` of each user's interactions in ``D`` (by time) is
+   the label window ``W``; the rest is ``D⁻``. Retrievers are fitted on ``D⁻`` only and the feature tables
+   are computed from ``D⁻`` only: a feature that saw ``W`` would know the answer (the first leakage trap).
+2. *Candidates.* Each retriever's top-``n_candidates`` unseen items per user, united; a candidate is
+   positive when the user interacted with it in ``W``. ``training_metrics_["candidate_recall"]`` is the
+   share of ``W``'s positives that made it into the candidates: the ceiling of any re-ranking.
+3. *Ranker.* ``xgboost.train`` with ``objective`` (``rank:ndcg`` by default), one query group per user,
+   early stopping on NDCG@10 of a held-out ``eval_fraction`` of the users (whole users, so no group is
+   split between fitting and stopping).
+4. *Refit.* Retrievers and feature tables are recomputed on all of ``D``: at recommendation time the
+   label window is ordinary history, and the "now" of every time feature is ``D``'s last timestamp.
+
+Scores (``_score``): a candidate's score is the ranker's margin (so it equals the sum of its
+``pred_contribs`` explanation); every other item scores below the user's lowest candidate (by training
+popularity), so ``recommend`` fills lists from candidates first and the base class's seen-item exclusion
+applies unchanged. Saved: ``booster.ubj`` (XGBoost's own UBJSON), each retriever as its own model folder
+under ``retrievers/<name>/``, feature tables in ``arrays.npz``; the retriever list is in ``model.json``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.data.splits import user_random_split, user_temporal_split
+from movielens_lessons.errors import ConfigError, DataValidationError
+from movielens_lessons.features.items import slug
+from movielens_lessons.models.base import BaseRecommender
+from movielens_lessons.models.ranker_features import (
+    Candidates,
+    FeatureTables,
+    candidates,
+    feature_names,
+    feature_tables,
+    pair_features,
+)
+from movielens_lessons.models.registry import create_model
+
+BOOSTER_FILE = "booster.ubj"
+RETRIEVER_DIR = "retrievers"
+_OBJECTIVES = ("rank:ndcg", "rank:pairwise", "rank:map", "binary:logistic")
+
+
+class XGBoostRanker(BaseRecommender):
+    """Two-stage ranking: union of retrievers' top-``n_candidates``, re-ranked by XGBoost.
+
+    ``retrievers``: comma-separated registry names (fitted with their shipped defaults, overridden per
+    name by ``retriever_params``, e.g. ``{"ease": {"regularization": 100}}``). ``validation_fraction``:
+    each user's share of training interactions used as labels: the latest ones (``validation=
+    "temporal"``, the default: "what comes next") or a seeded random share (``"random"``: "what is
+    missing", which matches a per-user random evaluation split). ``drop_features``: comma-separated
+    feature names left out (ablations). ``recent_days``: window of the
+    recent-popularity features. Booster: ``n_estimators`` rounds at most, ``learning_rate``,
+    ``max_depth``, ``min_child_weight``, ``subsample``, ``objective``; ``early_stopping_rounds`` on the
+    held-out ``eval_fraction`` of users. Learned: ``booster_``, ``retrievers_``, ``tables_``,
+    ``feature_names_``, ``training_metrics_``.
+    """
+
+    name = "xgboost-ranker"
+    feedback = "implicit"
+
+    def __init__(
+        self,
+        retrievers: str = "ease,als,item-knn,most-popular",
+        retriever_params: dict[str, dict[str, Any]] | None = None,
+        n_candidates: int = 100,
+        validation_fraction: float = 0.2,
+        validation: str = "temporal",
+        drop_features: str = "",
+        recent_days: float = 90.0,
+        objective: str = "rank:ndcg",
+        n_estimators: int = 400,
+        learning_rate: float = 0.05,
+        max_depth: int = 6,
+        min_child_weight: float = 1.0,
+        subsample: float = 0.8,
+        early_stopping_rounds: int = 40,
+        eval_fraction: float = 0.2,
+        random_state: int = 42,
+        num_threads: int = 2,
+    ) -> None:
+        self.retrievers = retrievers
+        self.retriever_params = retriever_params
+        self.n_candidates = n_candidates
+        self.validation_fraction = validation_fraction
+        self.validation = validation
+        self.drop_features = drop_features
+        self.recent_days = recent_days
+        self.objective = objective
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.min_child_weight = min_child_weight
+        self.subsample = subsample
+        self.early_stopping_rounds = early_stopping_rounds
+        self.eval_fraction = eval_fraction
+        self.random_state = random_state
+        self.num_threads = num_threads
+
+    # --- configuration ---------------------------------------------------------------------------
+
+    def retriever_names(self) -> list[str]:
+        names = [n.strip() for n in str(self.retrievers).split(",") if n.strip()]
+        if not names:
+            raise ConfigError("retrievers must name at least one model, e.g. 'ease,most-popular'")
+        if len(set(names)) != len(names):
+            raise ConfigError(f"retrievers must not repeat a name, got {self.retrievers!r}")
+        if self.name in names:
+            raise ConfigError(f"{self.name} cannot be its own retriever")
+        return names
+
+    def _make_retrievers(self) -> list[BaseRecommender]:
+        overrides = dict(self.retriever_params or {})
+        unknown = set(overrides) - set(self.retriever_names())
+        if unknown:
+            raise ConfigError(
+                f"retriever_params names {sorted(unknown)}, which are not among the retrievers "
+                f"{self.retrievers!r}"
+            )
+        return [create_model(n, **overrides.get(n, {})) for n in self.retriever_names()]
+
+    def _check_params(self) -> None:
+        if self.objective not in _OBJECTIVES:
+            raise ConfigError(
+                f"objective must be one of {', '.join(_OBJECTIVES)}; got {self.objective!r}"
+            )
+        if self.validation not in ("temporal", "random"):
+            raise ConfigError(f"validation must be 'temporal' or 'random', got {self.validation!r}")
+        for key in ("n_candidates", "n_estimators", "early_stopping_rounds", "max_depth"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ConfigError(f"{key} must be a positive integer, got {value!r}")
+        for key in ("validation_fraction", "eval_fraction"):
+            value = getattr(self, key)
+            if not isinstance(value, int | float) or not 0 < value < 1:
+                raise ConfigError(
+                    f"{key} must be a fraction strictly between 0 and 1, got {value!r}"
+                )
+
+    def _booster_params(self) -> dict[str, Any]:
+        return {
+            "objective": self.objective,
+            "eval_metric": "ndcg@10",
+            "tree_method": "hist",
+            "learning_rate": float(self.learning_rate),
+            "max_depth": int(self.max_depth),
+            "min_child_weight": float(self.min_child_weight),
+            "subsample": float(self.subsample),
+            "seed": int(self.random_state),
+            "nthread": int(self.num_threads),
+            # candidates are sorted by user, so a whole group is one contiguous block of rows
+            "lambdarank_pair_method": "topk",
+            "lambdarank_num_pair_per_sample": 10,
+        }
+
+    # --- fitting ---------------------------------------------------------------------------------
+
+    def _fit(self, dataset: Dataset) -> None:
+        import xgboost as xgb
+
+        self._check_params()
+        if dataset.timestamps is None:
+            raise DataValidationError(
+                f"{self.name} carves its label window by time and needs timestamps; this dataset has none"
+            )
+        names = self.retriever_names()
+        every = feature_names([slug(n) for n in names])
+        dropped = {d.strip() for d in str(self.drop_features).split(",") if d.strip()}
+        unknown = dropped - set(every)
+        if unknown:
+            raise ConfigError(
+                f"drop_features names unknown features {sorted(unknown)}; known: {', '.join(every)}"
+            )
+        self.keep_columns_ = np.array([j for j, n in enumerate(every) if n not in dropped])
+        self.feature_names_ = [every[j] for j in self.keep_columns_]
+        if self.validation == "temporal":
+            split = user_temporal_split(dataset, test_size=float(self.validation_fraction))
+        else:
+            split = user_random_split(
+                dataset, test_size=float(self.validation_fraction), seed=int(self.random_state)
+            )
+        before, window = split.train, split.test
+        if window.n_interactions == 0 or before.n_interactions == 0:
+            raise DataValidationError(
+                f"{self.name}: the label window is empty; users need at least two interactions"
+            )
+
+        # stage one on the data before the window; features from it only
+        retrievers = [r.fit(before) for r in self._make_retrievers()]
+        tables = feature_tables(before, self.recent_days)
+        positives = window.subset(window.positive_mask)
+        users = np.flatnonzero(np.bincount(positives.users, minlength=dataset.n_users) > 0)
+        cand = candidates(retrievers, users, _all_seen(before), int(self.n_candidates))
+        labels = self._training_labels(cand, users, positives)
+        x = pair_features(tables, users, cand)[:, self.keep_columns_]
+
+        n_window = positives.n_interactions
+        metrics: dict[str, Any] = {
+            "n_candidates": int(self.n_candidates),
+            "candidate_recall": float(labels.sum() / max(n_window, 1)),
+            "candidates_per_user": float(len(cand.items) / max(len(users), 1)),
+            "label_window_positives": int(n_window),
+        }
+        for j, name in enumerate(names):
+            hits = labels[cand.ranks[:, j] <= self.n_candidates].sum()
+            metrics[f"recall_{name}"] = float(hits / max(n_window, 1))
+
+        # users with a positive candidate are the only groups with a gradient
+        has_pos = np.bincount(cand.rows, weights=labels, minlength=len(users)) > 0
+        rng = np.random.default_rng(self.random_state)
+        group_users = np.flatnonzero(has_pos)
+        if len(group_users) < 2:
+            raise DataValidationError(
+                f"{self.name}: only {len(group_users)} user(s) have a label-window item among their "
+                "candidates; raise n_candidates or add retrievers"
+            )
+        n_eval = min(max(1, round(len(group_users) * self.eval_fraction)), len(group_users) - 1)
+        eval_users = np.zeros(len(users), dtype=bool)
+        eval_users[rng.choice(group_users, n_eval, replace=False)] = True
+        fit_rows = has_pos[cand.rows] & ~eval_users[cand.rows]
+        eval_rows = eval_users[cand.rows]
+        dtrain = xgb.DMatrix(
+            x[fit_rows],
+            label=labels[fit_rows],
+            qid=cand.rows[fit_rows],
+            feature_names=self.feature_names_,
+            nthread=int(self.num_threads),
+        )
+        deval = xgb.DMatrix(
+            x[eval_rows],
+            label=labels[eval_rows],
+            qid=cand.rows[eval_rows],
+            feature_names=self.feature_names_,
+            nthread=int(self.num_threads),
+        )
+        history: dict[str, Any] = {}
+        booster = xgb.train(
+            self._booster_params(),
+            dtrain,
+            num_boost_round=int(self.n_estimators),
+            evals=[(deval, "eval")],
+            early_stopping_rounds=int(self.early_stopping_rounds),
+            evals_result=history,
+            verbose_eval=False,
+        )
+        # keep only the rounds up to the best one, so predictions need no iteration_range
+        best = int(booster.best_iteration)
+        self.booster_ = booster[: best + 1]
+        metrics.update(
+            {
+                "best_iteration": best,
+                "eval_ndcg@10": float(history["eval"]["ndcg@10"][best]),
+                "n_train_users": int(has_pos.sum() - n_eval),
+                "n_eval_users": int(n_eval),
+            }
+        )
+
+        # stage one again, on everything: the label window is ordinary history at test time
+        self.retrievers_ = [r.fit(dataset) for r in self._make_retrievers()]
+        self.tables_ = feature_tables(dataset, self.recent_days)
+        self.training_metrics_ = metrics
+
+    def _training_labels(
+        self, cand: Candidates, users: np.ndarray, positives: Dataset
+    ) -> np.ndarray:
+        """1.0 where the candidate is one of the user's label-window positives, else 0.0."""
+        n_items = positives.n_items
+        wanted = positives.users.astype(np.int64) * n_items + positives.items
+        keys = users[cand.rows].astype(np.int64) * n_items + cand.items
+        return np.isin(keys, wanted).astype(np.float32)
+
+    # --- scoring ---------------------------------------------------------------------------------
+
+    def _candidates(self, users: np.ndarray) -> tuple[Candidates, np.ndarray]:
+        cand = candidates(self.retrievers_, users, self.seen_, int(self.n_candidates))
+        return cand, pair_features(self.tables_, users, cand)[:, self.keep_columns_]
+
+    def _margins(self, x: np.ndarray, **kwargs: Any) -> np.ndarray:
+        import xgboost as xgb
+
+        dm = xgb.DMatrix(x, feature_names=self.feature_names_, nthread=int(self.num_threads))
+        if kwargs.get("pred_contribs"):
+            return self.booster_.predict(dm, **kwargs)  # contributions are in margin units
+        return self.booster_.predict(dm, output_margin=True)
+
+    def _score(self, users: np.ndarray) -> np.ndarray:
+        cand, x = self._candidates(users)
+        margin = self._margins(x).astype(np.float32)
+        out = np.empty((len(users), self.n_items), dtype=np.float32)
+        # non-candidates: below the row's lowest candidate, ordered by training popularity
+        pop = self.item_popularity_.astype(np.float64)
+        below = (np.argsort(np.argsort(-pop, kind="stable"), kind="stable") + 1) / (
+            self.n_items + 1
+        )
+        low = np.full(len(users), np.inf, dtype=np.float32)
+        np.minimum.at(low, cand.rows, margin)
+        low[~np.isfinite(low)] = 0.0
+        out[:] = (low[:, None] - 1.0 - below[None, :]).astype(np.float32)
+        out[cand.rows, cand.items] = margin
+        return out
+
+    # --- explanations ----------------------------------------------------------------------------
+
+    def feature_importance(self, importance_type: str = "total_gain") -> pd.Series:
+        """Importance of each feature (``total_gain`` by default; any ``Booster.get_score`` type),
+        normalised to sum 1, largest first; features never split on get 0."""
+        self._check_fitted()
+        raw = self.booster_.get_score(importance_type=importance_type)
+        series = pd.Series(
+            {n: float(raw.get(n, 0.0)) for n in self.feature_names_}, name=importance_type
+        )
+        total = series.sum()
+        return (series / total if total > 0 else series).sort_values(ascending=False, kind="stable")
+
+    def explain(self, user: int, k: int = 10) -> pd.DataFrame:
+        """Why the external ``user`` got their top-``k``: one row per recommended ``movieId`` (best first),
+        one column per feature with its SHAP contribution (XGBoost ``pred_contribs``) to the score, plus
+        ``bias`` and ``score`` (= the row's sum)."""
+        from movielens_lessons import columns as C
+
+        recs = self.recommend([user], k=k)
+        if recs.fallback is not None and bool(recs.fallback[0]):
+            raise DataValidationError(f"userId {user} is not in the model's training data")
+        internal = recs.users[:1]
+        cand, x = self._candidates(internal)
+        pos = {int(i): j for j, i in enumerate(cand.items)}
+        picked = [i for i in recs.items[0].tolist() if i in pos]
+        contribs = self._margins(x[[pos[i] for i in picked]], pred_contribs=True)
+        frame = pd.DataFrame(contribs, columns=[*self.feature_names_, "bias"])
+        frame.insert(0, C.ITEM, self.item_ids_[picked])
+        frame["score"] = contribs.sum(axis=1)
+        return frame
+
+    # --- persistence -----------------------------------------------------------------------------
+
+    def _get_state(self) -> dict[str, np.ndarray]:
+        return {
+            **self.tables_.arrays("tables_"),
+            "feature_names_": np.array(self.feature_names_),
+            "keep_columns_": self.keep_columns_,
+        }
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        self.tables_ = FeatureTables.from_arrays(state, "tables_")
+        self.feature_names_ = [str(n) for n in state["feature_names_"]]
+        self.keep_columns_ = state["keep_columns_"]
+
+    def _save_files(self, folder: Path) -> None:
+        self.booster_.save_model(folder / BOOSTER_FILE)
+        root = folder / RETRIEVER_DIR
+        if root.exists():
+            shutil.rmtree(root)
+        for name, retriever in zip(self.retriever_names(), self.retrievers_, strict=True):
+            retriever.save(root / name)
+
+    def _load_files(self, folder: Path) -> None:
+        import xgboost as xgb
+
+        self.booster_ = xgb.Booster()
+        self.booster_.load_model(folder / BOOSTER_FILE)
+        self.booster_.set_param({"nthread": int(self.num_threads)})
+        self.retrievers_ = [
+            BaseRecommender.load(folder / RETRIEVER_DIR / n) for n in self.retriever_names()
+        ]
+
+
+def _all_seen(dataset: Dataset):
+    """Binary user × item CSR of every interaction (positive or not): none is a candidate."""
+    import scipy.sparse as sp
+
+    return sp.csr_matrix(
+        (np.ones(dataset.n_interactions, dtype=np.float32), (dataset.users, dataset.items)),
+        shape=(dataset.n_users, dataset.n_items),
+    )

@@ -1,0 +1,198 @@
+"""xgboost-ranker: contract, leakage (shuffled labels, features from before the window), candidates,
+explanations, persistence, bad parameters, and (slow) quality on ml-latest-small."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("xgboost")
+
+from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.data.splits import user_temporal_split
+from movielens_lessons.data.synth import synthesize
+from movielens_lessons.errors import ConfigError
+from movielens_lessons.evaluation import evaluate
+from movielens_lessons.models import xgboost_ranker as ranker_module
+from movielens_lessons.models.base import BaseRecommender
+from movielens_lessons.models.registry import create_model
+from movielens_lessons.models.xgboost_ranker import XGBoostRanker
+
+from .contract import ContractSuite, cluster_data  # noqa: F401  (fixture)
+
+CHEAP = {
+    "retrievers": "ease,most-popular",
+    "n_candidates": 11,
+    "n_estimators": 20,
+    "early_stopping_rounds": 5,
+    "learning_rate": 0.3,
+    # on the cluster data every user's latest rows are the two disliked movies of the other cluster,
+    # so a temporal label window would teach the opposite of the contract's known answer
+    "validation": "random",
+}
+
+
+class TestXGBoostRankerContract(ContractSuite):
+    model_name = "xgboost-ranker"
+    params = CHEAP
+
+    def check_known_answer(self, model: BaseRecommender) -> None:
+        """Own cluster first for at least 85 % of users (the generic bar is 90 %): the ranker learns
+        from two labels for each of 32 users (8 more are held out for early stopping), a noisier
+        signal than the retrievers' whole histories; measured: 88 %."""
+        recs = model.recommend(k=3)
+        ext_items = recs.item_ids[recs.items]
+        own_low = np.where(recs.row_user_ids <= 20, 100, 200)
+        in_own = (ext_items[:, 0] >= own_low) & (ext_items[:, 0] < own_low + 10)
+        assert in_own.mean() >= 0.85, f"top-1 in own cluster for only {in_own.mean():.0%}"
+
+
+# --- synthetic data with real signal ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synth_split():
+    data = synthesize(250, 300, 15_000, seed=3)
+    ds = Dataset.from_frame(data.ratings, movies=data.movies, name="synth")
+    return user_temporal_split(ds, test_size=0.2)
+
+
+def _ndcg(model: BaseRecommender, split) -> float:
+    users = split.test.user_ids[split.test.active_users]
+    result = evaluate(
+        model.recommend(users, k=10), split.test, split.train, k=10, metrics=["ndcg"], n_bootstrap=0
+    )
+    return result.value("ndcg")
+
+
+class _ShuffledLabels(XGBoostRanker):
+    """The same ranker, but the label-window labels are permuted across all candidate rows."""
+
+    def _training_labels(self, cand, users, positives):
+        labels = super()._training_labels(cand, users, positives)
+        return np.random.default_rng(0).permutation(labels)
+
+
+SYNTH = {"retrievers": "ease,item-knn,most-popular", "n_candidates": 30, "n_estimators": 60}
+
+
+def test_shuffled_labels_are_no_better_than_the_best_retriever(synth_split) -> None:
+    retrievers = {
+        name: _ndcg(create_model(name).fit(synth_split.train), synth_split)
+        for name in SYNTH["retrievers"].split(",")
+    }
+    best = max(retrievers.values())
+    shuffled = _ndcg(_ShuffledLabels(**SYNTH).fit(synth_split.train), synth_split)
+    real = _ndcg(XGBoostRanker(**SYNTH).fit(synth_split.train), synth_split)
+    # noise labels carry no information: the ranker cannot beat its best input ...
+    assert shuffled <= best + 0.005, (shuffled, retrievers)
+    # ... while the real labels do carry it (so the comparison above can fail)
+    assert real > shuffled + 0.01, (real, shuffled)
+
+
+def test_features_and_retrievers_see_nothing_from_the_label_window(
+    synth_split, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[Dataset] = []
+    real_tables = ranker_module.feature_tables
+
+    def spy(dataset: Dataset, recent_days: float = 90.0):
+        seen.append(dataset)
+        return real_tables(dataset, recent_days)
+
+    monkeypatch.setattr(ranker_module, "feature_tables", spy)
+    train = synth_split.train
+    model = XGBoostRanker(**SYNTH).fit(train)
+    window = user_temporal_split(train, test_size=model.validation_fraction)
+    first, last = seen
+    # the training features come from exactly the data before each user's window ...
+    assert first.fingerprint() == window.train.fingerprint()
+    assert first.n_interactions == train.n_interactions - window.test.n_interactions
+    # ... and the test-time features from all of the training data
+    assert last.fingerprint() == train.fingerprint()
+    for retriever in model.retrievers_:
+        assert retriever.fingerprint_ == train.fingerprint()
+
+
+def test_candidate_recall_is_reported_and_bounded(synth_split) -> None:
+    small = XGBoostRanker(**{**SYNTH, "n_candidates": 10}).fit(synth_split.train)
+    large = XGBoostRanker(**SYNTH).fit(synth_split.train)
+    for model in (small, large):
+        m = model.training_metrics_
+        per = [m[f"recall_{n}"] for n in model.retriever_names()]
+        assert max(per) <= m["candidate_recall"] <= min(1.0, sum(per)) + 1e-9
+    assert large.training_metrics_["candidate_recall"] > small.training_metrics_["candidate_recall"]
+
+
+def test_candidates_outscore_everything_else(synth_split) -> None:
+    model = XGBoostRanker(**SYNTH).fit(synth_split.train)
+    users = np.arange(5)
+    cand, _ = model._candidates(users)
+    scores = model._score(users)
+    assert np.isfinite(scores).all()
+    is_cand = np.zeros_like(scores, dtype=bool)
+    is_cand[cand.rows, cand.items] = True
+    for row in range(len(users)):
+        assert scores[row, is_cand[row]].min() > scores[row, ~is_cand[row]].max()
+    # a non-seen recommendation is always a candidate when there are enough of them
+    recs = model.recommend(synth_split.train.user_ids[users], k=10)
+    assert is_cand[np.arange(len(users))[:, None], recs.items].all()
+
+
+def test_explanations(synth_split) -> None:
+    model = XGBoostRanker(**SYNTH).fit(synth_split.train)
+    importance = model.feature_importance()
+    assert list(sorted(importance.index)) == sorted(model.feature_names_)
+    assert importance.sum() == pytest.approx(1.0)
+    assert (importance.diff().dropna() <= 0).all()
+    user = int(synth_split.train.user_ids[7])
+    why = model.explain(user, k=5)
+    recs = model.recommend([user], k=5)
+    assert why["movieId"].tolist() == recs.item_ids[recs.items[0]].tolist()
+    # SHAP contributions add up to the very score the list was ranked by
+    np.testing.assert_allclose(why["score"], recs.scores[0], rtol=1e-4, atol=1e-4)
+    parts = why[[*model.feature_names_, "bias"]].sum(axis=1)
+    np.testing.assert_allclose(parts, why["score"], rtol=1e-5, atol=1e-5)
+
+
+def test_saved_folder_is_safe_and_complete(cluster_data: Dataset, tmp_path: Path) -> None:  # noqa: F811
+    model = XGBoostRanker(**CHEAP).fit(cluster_data)
+    path = model.save(tmp_path / "ranker")
+    assert (path / "booster.ubj").is_file()
+    for name in ("ease", "most-popular"):
+        assert (path / "retrievers" / name / "model.json").is_file()
+    assert not list(path.rglob("*.pkl")) and not list(path.rglob("*.pickle"))
+    loaded = BaseRecommender.load(path)
+    np.testing.assert_array_equal(loaded.score([1, 30]), model.score([1, 30]))
+    assert loaded.feature_names_ == model.feature_names_
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"retrievers": "ease,nope"}, "unknown model 'nope'"),
+        ({"retrievers": ""}, "at least one model"),
+        ({"retrievers": "ease,ease"}, "must not repeat"),
+        ({"retriever_params": {"als": {"n_factors": 8}}}, "not among the retrievers"),
+        ({"objective": "reg:squarederror"}, "objective must be one of"),
+        ({"n_candidates": 0}, "n_candidates must be a positive integer"),
+        ({"validation_fraction": 1.5}, "validation_fraction must be a fraction"),
+        ({"drop_features": "no_such"}, "unknown features"),
+    ],
+)
+def test_bad_params(params: dict, match: str, cluster_data: Dataset) -> None:  # noqa: F811
+    with pytest.raises(ConfigError, match=match):
+        XGBoostRanker(**{**CHEAP, **params}).fit(cluster_data)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_quality_on_ml_small_temporal_split(ml_small: Dataset) -> None:
+    """P2 (per-user temporal 80/20): the ranker beats EASE, the best single model, by ≥ 5 %."""
+    split = user_temporal_split(ml_small, test_size=0.2)
+    ease = _ndcg(create_model("ease").fit(split.train), split)
+    ranker = create_model("xgboost-ranker").fit(split.train)
+    assert ranker.fit_seconds_ < 180
+    assert _ndcg(ranker, split) >= 1.05 * ease
