@@ -24,8 +24,11 @@ lint:
 format:
 	$(PYTHON) -m ruff format src tests benchmarks
 
-bench:  ## every benchmark under benchmarks/, quick variants
-	$(PYTHON) benchmarks/run_all.py --quick
+bench:  ## every benchmark under benchmarks/ in its quick variant (see benchmarks/README.md)
+	$(PYTHON) benchmarks/bench_load.py --quick
+	$(PYTHON) benchmarks/bench_metrics.py --users 20000 --test 600000
+	$(PYTHON) benchmarks/bench_ease.py
+	$(PYTHON) benchmarks/bench_implicit_wrappers.py --repeats 1
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache src/*.egg-info
