@@ -169,6 +169,59 @@ def test_saved_folder_is_safe_and_complete(cluster_data: Dataset, tmp_path: Path
     assert loaded.feature_names_ == model.feature_names_
 
 
+def test_prior_is_the_base_margin_at_fit_and_score_time(synth_split) -> None:
+    model = XGBoostRanker(**SYNTH, prior="ease", prior_weight=2.0).fit(synth_split.train)
+    users = np.arange(6)
+    cand, x = model._candidates(users)
+    prior = model._prior(cand)
+    ease_rank = cand.ranks[:, model.retriever_names().index("ease")]
+    np.testing.assert_allclose(prior, -2.0 * np.log(ease_rank), rtol=1e-6)
+    # the trees add to the prior: scores = booster margin without it + the prior
+    np.testing.assert_allclose(
+        model._score(users)[cand.rows, cand.items],
+        model._margins(x) + prior,
+        rtol=1e-4,
+        atol=1e-4,
+    )
+    plain = XGBoostRanker(**SYNTH, prior="").fit(synth_split.train)
+    assert plain._prior(cand) is None
+
+
+def test_mixed_window_is_latest_half_plus_a_random_half(synth_split) -> None:
+    train = synth_split.train
+    model = XGBoostRanker(**SYNTH, validation="mixed", validation_fraction=0.4)
+    before, window = model._label_window(train, seed=1)
+    assert before.n_interactions + window.n_interactions == train.n_interactions
+    latest = user_temporal_split(train, test_size=0.2).test
+    key = lambda d: set(zip(d.users.tolist(), d.items.tolist(), strict=True))  # noqa: E731
+    # every user's latest 20 % is in the window, and the window holds about twice that
+    assert key(latest) <= key(window)
+    assert 1.6 < window.n_interactions / latest.n_interactions < 2.4
+    assert not key(before) & key(window)
+
+
+def test_several_windows_each_fit_on_their_own_history(
+    synth_split, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[Dataset] = []
+    real_tables = ranker_module.feature_tables
+
+    def spy(dataset: Dataset, recent_days: float = 90.0):
+        seen.append(dataset)
+        return real_tables(dataset, recent_days)
+
+    monkeypatch.setattr(ranker_module, "feature_tables", spy)
+    train = synth_split.train
+    model = XGBoostRanker(**SYNTH, validation="random", n_windows=2).fit(train)
+    assert model.training_metrics_["n_windows"] == 2
+    assert len(seen) == 3 and seen[-1].fingerprint() == train.fingerprint()
+    for w, history in enumerate(seen[:2]):
+        before, _ = model._label_window(train, seed=model.random_state + w)
+        assert history.fingerprint() == before.fingerprint()
+    # different seeds, different windows
+    assert seen[0].fingerprint() != seen[1].fingerprint()
+
+
 @pytest.mark.parametrize(
     ("params", "match"),
     [
@@ -180,6 +233,10 @@ def test_saved_folder_is_safe_and_complete(cluster_data: Dataset, tmp_path: Path
         ({"n_candidates": 0}, "n_candidates must be a positive integer"),
         ({"validation_fraction": 1.5}, "validation_fraction must be a fraction"),
         ({"drop_features": "no_such"}, "unknown features"),
+        ({"validation": "sideways"}, "validation must be"),
+        ({"prior": "als"}, "prior must be"),
+        ({"prior_weight": 0}, "prior_weight must be"),
+        ({"n_windows": 0}, "n_windows must be a positive integer"),
     ],
 )
 def test_bad_params(params: dict, match: str, cluster_data: Dataset) -> None:  # noqa: F811
