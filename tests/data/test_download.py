@@ -23,13 +23,12 @@ import pytest
 import requests
 
 from movielens_lessons.data import releases
+from movielens_lessons.data.checksums import parse_checksums, parse_md5_sidecar
 from movielens_lessons.data.download import (
     download_release,
     ensure_release,
     import_zip,
     infer_release,
-    parse_checksums,
-    parse_md5_sidecar,
 )
 from movielens_lessons.data.releases import FORMAT_CSV, RELEASES, Release
 from movielens_lessons.errors import (
