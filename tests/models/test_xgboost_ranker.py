@@ -92,9 +92,9 @@ def test_shuffled_labels_are_no_better_than_the_best_retriever(synth_split) -> N
     assert real > shuffled + 0.01, (real, shuffled)
 
 
-def test_features_and_retrievers_see_nothing_from_the_label_window(
-    synth_split, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def feature_table_inputs(monkeypatch: pytest.MonkeyPatch) -> list[Dataset]:
+    """Every dataset the ranker builds feature tables from, in call order."""
     seen: list[Dataset] = []
     real_tables = ranker_module.feature_tables
 
@@ -103,6 +103,13 @@ def test_features_and_retrievers_see_nothing_from_the_label_window(
         return real_tables(dataset, recent_days)
 
     monkeypatch.setattr(ranker_module, "feature_tables", spy)
+    return seen
+
+
+def test_features_and_retrievers_see_nothing_from_the_label_window(
+    synth_split, feature_table_inputs: list[Dataset]
+) -> None:
+    seen = feature_table_inputs
     train = synth_split.train
     model = XGBoostRanker(**SYNTH).fit(train)
     window = user_temporal_split(train, test_size=model.validation_fraction)
@@ -201,16 +208,9 @@ def test_mixed_window_is_latest_half_plus_a_random_half(synth_split) -> None:
 
 
 def test_several_windows_each_fit_on_their_own_history(
-    synth_split, monkeypatch: pytest.MonkeyPatch
+    synth_split, feature_table_inputs: list[Dataset]
 ) -> None:
-    seen: list[Dataset] = []
-    real_tables = ranker_module.feature_tables
-
-    def spy(dataset: Dataset, recent_days: float = 90.0):
-        seen.append(dataset)
-        return real_tables(dataset, recent_days)
-
-    monkeypatch.setattr(ranker_module, "feature_tables", spy)
+    seen = feature_table_inputs
     train = synth_split.train
     model = XGBoostRanker(**SYNTH, validation="random", n_windows=2).fit(train)
     assert model.training_metrics_["n_windows"] == 2
