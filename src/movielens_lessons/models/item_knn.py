@@ -16,6 +16,12 @@ Similarities, on the binary user × item matrix ``X`` of positives:
 - ``"bm25"``: the dot product of the BM25-weighted columns, exactly ``implicit``'s ``BM25Recommender``:
   items are documents, users are terms, ``w_ui = x_ui (K1 + 1) / (K1 ((1 - B) + B |i| / avg|i|) + x_ui)
   · idf_u`` with ``idf_u = log(n_items) − log(1 + |u|)``. Heavy users (who like everything) count less.
+
+``window > 0`` makes it *sequential*: two items co-occur only when one user consumed them at most
+``window`` steps apart in time (each such pair counts once per step apart), and the cosine divides by
+the items' numbers of such pairs. It learns "what people watch (or rate) around this film", the
+session signal that a per-user random holdout leaves in the training data: on ml-latest-small's random
+split its neighbours alone score NDCG@10 ≈ 0.37, from adjacency only.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from movielens_lessons.data.dataset import Dataset
-from movielens_lessons.errors import ConfigError
+from movielens_lessons.errors import ConfigError, DataValidationError
 from movielens_lessons.models.base import BaseRecommender
 
 SIMILARITIES = ("cosine", "bm25")
@@ -38,8 +44,9 @@ class ItemKNN(BaseRecommender):
 
     ``n_neighbors``: neighbours kept per item (the item itself never counts); ``similarity``: ``"cosine"``
     or ``"bm25"``; ``shrinkage`` (cosine only) is added to the cosine denominator; ``bm25_k1`` /
-    ``bm25_b`` are BM25's saturation and length-normalisation constants. Defaults were tuned on
-    validation splits carved from ml-latest-small training data (see docs).
+    ``bm25_b`` are BM25's saturation and length-normalisation constants; ``window`` (cosine only,
+    needs timestamps): count only pairs consumed at most this many steps apart (0: anywhere in the
+    history). Defaults were tuned on validation splits carved from ml-latest-small training data.
     """
 
     name = "item-knn"
@@ -51,8 +58,10 @@ class ItemKNN(BaseRecommender):
         shrinkage: float = 0.0,
         bm25_k1: float = 1.2,
         bm25_b: float = 0.75,
+        window: int = 0,
     ) -> None:
         self.n_neighbors = n_neighbors
+        self.window = window
         self.similarity = similarity
         self.shrinkage = shrinkage
         self.bm25_k1 = bm25_k1
@@ -75,6 +84,12 @@ class ItemKNN(BaseRecommender):
             raise ConfigError(
                 "shrinkage applies to similarity='cosine' only; set shrinkage=0 for bm25"
             )
+        if isinstance(self.window, bool) or not isinstance(self.window, int | np.integer):
+            raise ConfigError(f"window must be an integer ≥ 0, got {self.window!r}")
+        if self.window < 0:
+            raise ConfigError(f"window must be an integer ≥ 0, got {self.window!r}")
+        if self.window and self.similarity != "cosine":
+            raise ConfigError("window applies to similarity='cosine' only")
         if self.bm25_k1 < 0 or not 0 <= self.bm25_b <= 1:
             raise ConfigError(
                 f"bm25_k1 must be ≥ 0 and bm25_b in [0, 1], got {self.bm25_k1!r}, {self.bm25_b!r}"
@@ -86,7 +101,12 @@ class ItemKNN(BaseRecommender):
         self._check_params()
         positives = _binary(dataset.implicit())
         self.positives_ = positives
-        self.neighbours_ = self._neighbour_matrix(positives)
+        if self.window:
+            self.neighbours_ = self._neighbour_matrix(
+                positives, sequence_cooccurrence(dataset, int(self.window))
+            )
+        else:
+            self.neighbours_ = self._neighbour_matrix(positives)
         self._build_weights()
 
     def _build_weights(self) -> None:
@@ -95,17 +115,23 @@ class ItemKNN(BaseRecommender):
         # better than letting every liked item vote for its own k neighbours (top-k per row)
         self.item_weights_ = self.neighbours_.T.tocsr()
 
-    def _neighbour_matrix(self, x: sp.csr_matrix) -> sp.csr_matrix:
+    def _neighbour_matrix(
+        self, x: sp.csr_matrix, cooccurrence: sp.csr_matrix | None = None
+    ) -> sp.csr_matrix:
         """Sparse ``(n_items, n_items)`` float32: row ``i`` holds the ``n_neighbors`` items most similar
-        to ``i`` (positive similarities only, never ``i`` itself)."""
+        to ``i`` (positive similarities only, never ``i`` itself). ``cooccurrence``: a precomputed
+        symmetric item × item count matrix used instead of ``xᵀx`` (cosine over its row sums)."""
         n_items = x.shape[1]
-        if self.similarity == "bm25":
+        if cooccurrence is not None:
+            left = right = None
+            norms = np.sqrt(np.asarray(cooccurrence.sum(axis=1)).ravel()).astype(np.float32)
+        elif self.similarity == "bm25":
             left = right = _bm25_columns(x, self.bm25_k1, self.bm25_b)
             norms = None
         else:
             left = right = x
             norms = np.sqrt(np.asarray(x.sum(axis=0)).ravel()).astype(np.float32)
-        left_t = left.T.tocsr()  # items × users: row slices give blocks of items
+        left_t = None if left is None else left.T.tocsr()  # items × users: row slices = item blocks
         k = int(self.n_neighbors)
         # a block's product holds at most rows × n_items entries of ~16 bytes (value, column, row id)
         step = max(1, _BLOCK_BYTES // (16 * max(n_items, 1)))
@@ -113,7 +139,9 @@ class ItemKNN(BaseRecommender):
         cols, vals = [], []
         for start in range(0, n_items, step):
             stop = min(start + step, n_items)
-            block = (left_t[start:stop] @ right).tocsr()
+            block = (
+                cooccurrence[start:stop] if left_t is None else (left_t[start:stop] @ right).tocsr()
+            )
             rows = np.repeat(np.arange(start, stop), np.diff(block.indptr))
             data = block.data.astype(np.float32, copy=False)
             if norms is not None:
@@ -181,6 +209,33 @@ class ItemKNN(BaseRecommender):
             (np.ones(len(indices), dtype=np.float32), indices, state["positives_indptr_"]),
             shape=(n_users, n_items),
         )
+
+
+def sequence_cooccurrence(dataset: Dataset, window: int) -> sp.csr_matrix:
+    """Symmetric ``(n_items, n_items)`` float32 counts of positive pairs one user consumed at most
+    ``window`` steps apart (by timestamp; ties keep the dataset's row order), once per step apart."""
+    if dataset.timestamps is None:
+        raise DataValidationError(
+            "item-knn with window > 0 orders each user's history by time; this dataset has no "
+            "timestamps"
+        )
+    mask = dataset.positive_mask
+    users, items = dataset.users[mask], dataset.items[mask]
+    order = np.lexsort((dataset.timestamps[mask], users))
+    users, items = users[order], items[order]
+    n = dataset.n_items
+    total = sp.csr_matrix((n, n), dtype=np.float32)
+    for step in range(1, window + 1):
+        same = users[step:] == users[:-step]
+        a, b = items[:-step][same], items[step:][same]
+        ones = np.ones(len(a), dtype=np.float32)
+        # coo → csr sums duplicate pairs; both directions keep the matrix symmetric
+        total = total + sp.csr_matrix(
+            (np.concatenate([ones, ones]), (np.concatenate([a, b]), np.concatenate([b, a]))),
+            shape=(n, n),
+        )
+    total.sort_indices()
+    return total
 
 
 def _binary(m: sp.csr_matrix) -> sp.csr_matrix:

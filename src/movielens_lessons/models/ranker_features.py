@@ -59,7 +59,15 @@ ITEM_COLUMNS = (
     "item_mean_rating",
     "item_days_since_first",
 )
-PAIR_COLUMNS = ("genre_affinity", "genre_affinity_mean", "pop_vs_user")
+PAIR_COLUMNS = (
+    "genre_affinity",
+    "genre_affinity_mean",
+    "pop_vs_user",
+    "item_first_after_user_last_days",
+    "item_log_pop_user_span",
+    "item_pop_lift_user_span",
+    "item_log_pop_user_last",
+)
 
 
 @dataclass(frozen=True)
@@ -70,16 +78,23 @@ class FeatureTables:
     item: np.ndarray  # float32 (n_items, len(ITEM_COLUMNS))
     user_genres: np.ndarray  # float32 (n_users, n_genres): share of the user's positives per genre
     item_genres: np.ndarray  # float32 (n_items, n_genres): multi-hot
+    # when each item was consumed: int64 ``item * TIME_KEY + timestamp``, sorted (n_interactions,)
+    item_time_keys: np.ndarray
+    user_span: np.ndarray  # int64 (n_users, 2): first and last timestamp (seconds), 0 if none
+    window_seconds: int  # half-width of the windows around a user's span
+
+    _ARRAYS = ("user", "item", "user_genres", "item_genres", "item_time_keys", "user_span")
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
-        return {
-            f"{prefix}{k}": getattr(self, k) for k in ("user", "item", "user_genres", "item_genres")
-        }
+        out = {f"{prefix}{k}": getattr(self, k) for k in self._ARRAYS}
+        out[f"{prefix}window_seconds"] = np.array(self.window_seconds, dtype=np.int64)
+        return out
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> FeatureTables:
         return cls(
-            **{k: arrays[f"{prefix}{k}"] for k in ("user", "item", "user_genres", "item_genres")}
+            **{k: arrays[f"{prefix}{k}"] for k in cls._ARRAYS},
+            window_seconds=int(arrays[f"{prefix}window_seconds"]),
         )
 
 
@@ -134,7 +149,74 @@ def feature_tables(dataset: Dataset, recent_days: float = 90.0) -> FeatureTables
         else np.zeros((dataset.n_users, 0), np.float32)
     )
     item_genres = genre_matrix(dataset, genres).toarray().astype(np.float32)
-    return FeatureTables(user, item, user_genres, item_genres)
+    keys, span = _time_index(dataset)
+    return FeatureTables(
+        user, item, user_genres, item_genres, keys, span, int(recent_days * SECONDS_PER_DAY)
+    )
+
+
+#: Multiplier that puts the item id above any timestamp in one sortable int64 key.
+TIME_KEY = np.int64(1) << 34
+
+
+def _time_index(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted ``item * TIME_KEY + timestamp`` keys, per-user (first, last) timestamps)."""
+    span = np.zeros((dataset.n_users, 2), np.int64)
+    ts = dataset.timestamps
+    if ts is None or not len(ts):
+        return np.empty(0, np.int64), span
+    ts = ts.astype(np.int64)
+    keys = np.sort(dataset.items.astype(np.int64) * TIME_KEY + ts)
+    first = np.full(dataset.n_users, np.iinfo(np.int64).max)
+    last = np.full(dataset.n_users, np.iinfo(np.int64).min)
+    np.minimum.at(first, dataset.users, ts)
+    np.maximum.at(last, dataset.users, ts)
+    has = dataset.user_counts() > 0
+    span[has, 0], span[has, 1] = first[has], last[has]
+    return keys, span
+
+
+def _item_counts_between(
+    keys: np.ndarray, items: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> np.ndarray:
+    """How many interactions each item in ``items`` had with ``start <= timestamp <= end``."""
+    base = items.astype(np.int64) * TIME_KEY
+    lo = np.searchsorted(keys, base + np.maximum(start, 0), side="left")
+    hi = np.searchsorted(keys, base + np.minimum(end, TIME_KEY - 1), side="right")
+    return (hi - lo).astype(np.float64)
+
+
+def _time_pair_features(tables: FeatureTables, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """The four time-aware pair columns: when the item lived relative to when the user was active.
+
+    A per-user random holdout takes test items from the user's own active period, so an item nobody
+    had seen before the user's last visit is almost never among them, and what was popular *then*
+    matters more than what is popular now; for a temporal holdout, what was popular just before the
+    user's last visit is the freshest taste signal available.
+    """
+    out = np.full((len(u), 4), np.nan, np.float32)
+    keys = tables.item_time_keys
+    if not len(keys) or not len(u):
+        return out
+    first_u, last_u = tables.user_span[u, 0], tables.user_span[u, 1]
+    w = tables.window_seconds
+    pos = np.searchsorted(keys, i.astype(np.int64) * TIME_KEY, side="left")
+    pos_ok = pos < len(keys)
+    first_i = np.where(pos_ok, keys[np.minimum(pos, len(keys) - 1)] % TIME_KEY, 0)
+    seen_item = pos_ok & (keys[np.minimum(pos, len(keys) - 1)] // TIME_KEY == i)
+    out[:, 0] = np.where(seen_item, (first_i - last_u) / SECONDS_PER_DAY, np.nan)
+    in_span = _item_counts_between(keys, i, first_u - w, last_u + w)
+    # every interaction in the same span, whatever the item: the lift divides out busy periods
+    times = np.sort(keys % TIME_KEY)
+    total_span = (
+        np.searchsorted(times, last_u + w, side="right")
+        - np.searchsorted(times, first_u - w, side="left")
+    ).astype(np.float64)
+    n_all = _item_counts_between(keys, i, np.zeros_like(u, np.int64), np.full(len(u), TIME_KEY - 1))
+    out[:, 1] = np.log1p(in_span)
+    out[:, 2] = np.log((in_span + 1) / (total_span + 1)) - np.log((n_all + 1) / (len(keys) + 1))
+    out[:, 3] = np.log1p(_item_counts_between(keys, i, last_u - w, last_u))
+    return out
 
 
 @dataclass(frozen=True)
@@ -234,7 +316,7 @@ def pair_features(tables: FeatureTables, users: np.ndarray, cand: Candidates) ->
         item[:, ITEM_COLUMNS.index("item_log_pop")]
         - user[:, USER_COLUMNS.index("user_mean_item_log_pop")]
     )
-    pair = np.column_stack([affinity, affinity_mean, pop_vs_user])
+    pair = np.column_stack([affinity, affinity_mean, pop_vs_user, _time_pair_features(tables, u, i)])
     x = np.hstack([per, user, item, pair]).astype(np.float32)
     x[~np.isfinite(x)] = np.nan  # a pruned item's -inf score is "unknown" to the trees
     return x

@@ -125,15 +125,32 @@ class XGBoostRanker(BaseRecommender):
 
     # --- configuration ---------------------------------------------------------------------------
 
-    def retriever_names(self) -> list[str]:
-        names = [n.strip() for n in str(self.retrievers).split(",") if n.strip()]
-        if not names:
+    def retriever_specs(self) -> list[tuple[str, str]]:
+        """``(label, registry name)`` per retriever: ``"seq=item-knn"`` is item-kNN labelled ``seq``
+        (so one model can serve twice with different settings); a bare name is its own label."""
+        specs = []
+        for entry in (e.strip() for e in str(self.retrievers).split(",")):
+            if not entry:
+                continue
+            label, _, model = (p.strip() for p in entry.partition("="))
+            specs.append((label, model or label))
+        if not specs:
             raise ConfigError("retrievers must name at least one model, e.g. 'ease,most-popular'")
-        if len(set(names)) != len(names):
-            raise ConfigError(f"retrievers must not repeat a name, got {self.retrievers!r}")
-        if self.name in names:
+        labels = [label for label, _ in specs]
+        if len(set(labels)) != len(labels):
+            raise ConfigError(
+                f"retrievers must not repeat a label, got {self.retrievers!r}; "
+                "write label=model (e.g. seq=item-knn) to use one model twice"
+            )
+        if any(not label for label in labels):
+            raise ConfigError(f"a retriever label is empty in {self.retrievers!r}")
+        if self.name in [model for _, model in specs]:
             raise ConfigError(f"{self.name} cannot be its own retriever")
-        return names
+        return specs
+
+    def retriever_names(self) -> list[str]:
+        """The retrievers' labels, in order (feature-name prefixes, artifact folder names)."""
+        return [label for label, _ in self.retriever_specs()]
 
     def _make_retrievers(self) -> list[BaseRecommender]:
         overrides = dict(self.retriever_params or {})
@@ -144,8 +161,10 @@ class XGBoostRanker(BaseRecommender):
                 f"{self.retrievers!r}"
             )
         return [
-            create_model(n, **{**DEFAULT_RETRIEVER_PARAMS.get(n, {}), **overrides.get(n, {})})
-            for n in self.retriever_names()
+            create_model(
+                model, **{**DEFAULT_RETRIEVER_PARAMS.get(model, {}), **overrides.get(label, {})}
+            )
+            for label, model in self.retriever_specs()
         ]
 
     def _check_params(self) -> None:
