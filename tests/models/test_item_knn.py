@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.errors import ConfigError, DataValidationError
-from movielens_lessons.models.item_knn import ItemKNN, bm25_weight
+from movielens_lessons.models.item_knn import ItemKNN, bm25_weight, sequence_cooccurrence
 from movielens_lessons.models.registry import create_model
 
 from .contract import ContractSuite, cluster_data  # noqa: F401  (fixture)
@@ -24,6 +24,11 @@ class TestItemKNNCosineContract(ContractSuite):
 class TestItemKNNBM25Contract(ContractSuite):
     model_name = "item-knn"
     params = {"n_neighbors": 8, "similarity": "bm25", "bm25_k1": 1.5, "bm25_b": 0.5}
+
+
+class TestSequentialItemKNNContract(ContractSuite):
+    model_name = "item-knn"
+    params = {"n_neighbors": 8, "window": 3}
 
 
 def random_data(n_users: int = 200, n_items: int = 25, seed: int = 0) -> Dataset:
@@ -155,11 +160,63 @@ def test_positive_threshold_limits_history(cluster_data: Dataset) -> None:  # no
         ({"shrinkage": -1.0}, "shrinkage"),
         ({"similarity": "bm25", "shrinkage": 3.0}, "only; set shrinkage=0"),
         ({"similarity": "bm25", "bm25_b": 2.0}, "bm25_b"),
+        ({"window": -1}, "window must be an integer"),
+        ({"window": 1.5}, "window must be an integer"),
+        ({"similarity": "bm25", "window": 2}, "window applies to similarity='cosine' only"),
     ],
 )
 def test_bad_params_are_config_errors(params: dict, match: str, cluster_data: Dataset) -> None:  # noqa: F811
     with pytest.raises(ConfigError, match=match):
         create_model("item-knn", **params).fit(cluster_data)
+
+
+def timed_sequences(seed: int = 1) -> Dataset:
+    """60 users, each consuming 4-12 of 20 items one after another (ties in time included)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for user in range(1, 61):
+        items = rng.choice(20, size=int(rng.integers(4, 13)), replace=False) + 1
+        times = np.sort(rng.integers(0, 8, size=len(items)))  # repeated times: ties
+        rows += [(user, int(i), 4.0, int(t)) for i, t in zip(items, times, strict=True)]
+    frame = pd.DataFrame(rows, columns=[C.USER, C.ITEM, C.RATING, C.TIMESTAMP])
+    return Dataset.from_frame(frame, name="sequences")
+
+
+@pytest.mark.parametrize("window", [1, 2, 5])
+def test_sequence_cooccurrence_matches_brute_force(window: int) -> None:
+    ds = timed_sequences()
+    expected = np.zeros((ds.n_items, ds.n_items))
+    for u in range(ds.n_users):
+        rows = np.flatnonzero(ds.users == u)
+        seq = ds.items[rows[np.argsort(ds.timestamps[rows], kind="stable")]]
+        for a in range(len(seq)):
+            for b in range(a + 1, min(a + window, len(seq) - 1) + 1):
+                expected[seq[a], seq[b]] += 1
+                expected[seq[b], seq[a]] += 1
+    got = sequence_cooccurrence(ds, window).toarray()
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_sequential_scores_are_cosine_over_the_cooccurrence() -> None:
+    ds = timed_sequences()
+    model = ItemKNN(n_neighbors=ds.n_items, window=2).fit(ds)
+    co = sequence_cooccurrence(ds, 2).toarray().astype(np.float64)
+    norms = np.sqrt(co.sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sim = np.nan_to_num(co / (norms[:, None] * norms[None, :]))
+    np.fill_diagonal(sim, 0.0)
+    x = (ds.implicit().toarray() > 0).astype(np.float64)
+    np.testing.assert_allclose(model.score(ds.user_ids), x @ sim, rtol=1e-5, atol=1e-6)
+    # and it is not the plain co-occurrence model
+    plain = ItemKNN(n_neighbors=ds.n_items).fit(ds)
+    assert not np.allclose(plain.score(ds.user_ids), model.score(ds.user_ids))
+
+
+def test_sequential_needs_timestamps() -> None:
+    frame = pd.DataFrame({C.USER: [1, 1, 2], C.ITEM: [1, 2, 2], C.RATING: [4.0, 3.0, 5.0]})
+    ds = Dataset.from_frame(frame, name="untimed")
+    with pytest.raises(DataValidationError, match="no timestamps"):
+        ItemKNN(window=2).fit(ds)
 
 
 @pytest.mark.realdata

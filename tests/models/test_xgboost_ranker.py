@@ -176,6 +176,26 @@ def test_saved_folder_is_safe_and_complete(cluster_data: Dataset, tmp_path: Path
     assert loaded.feature_names_ == model.feature_names_
 
 
+def test_one_model_serves_twice_under_two_labels(cluster_data: Dataset, tmp_path: Path) -> None:  # noqa: F811
+    """``label=model`` entries: item-kNN plain and sequential side by side, each with its own params,
+    features prefixed by label, saved under the label, loaded with the same settings."""
+    params = {
+        **CHEAP,
+        "retrievers": "item-knn,seq=item-knn",
+        "retriever_params": {"seq": {"window": 2, "n_neighbors": 5}},
+    }
+    model = XGBoostRanker(**params).fit(cluster_data)
+    assert model.retriever_specs() == [("item-knn", "item-knn"), ("seq", "item-knn")]
+    assert {"item_knn_rank", "seq_rank", "seq_score_ratio"} <= set(model.feature_names_)
+    plain, seq = model.retrievers_
+    assert (plain.window, seq.window, seq.n_neighbors) == (0, 2, 5)
+    path = model.save(tmp_path / "ranker")
+    loaded = BaseRecommender.load(path / "retrievers" / "seq")
+    assert (loaded.name, loaded.window) == ("item-knn", 2)
+    again = BaseRecommender.load(path)
+    np.testing.assert_array_equal(again.score([1, 30]), model.score([1, 30]))
+
+
 def test_prior_is_the_base_margin_at_fit_and_score_time(synth_split) -> None:
     model = XGBoostRanker(**SYNTH, prior="ease", prior_weight=2.0).fit(synth_split.train)
     users = np.arange(6)
@@ -228,6 +248,9 @@ def test_several_windows_each_fit_on_their_own_history(
         ({"retrievers": "ease,nope"}, "unknown model 'nope'"),
         ({"retrievers": ""}, "at least one model"),
         ({"retrievers": "ease,ease"}, "must not repeat"),
+        ({"retrievers": "a=ease,a=most-popular"}, "must not repeat a label"),
+        ({"retrievers": "=ease"}, "label is empty"),
+        ({"retrievers": "x=xgboost-ranker"}, "its own retriever"),
         ({"retriever_params": {"als": {"n_factors": 8}}}, "not among the retrievers"),
         ({"objective": "reg:squarederror"}, "objective must be one of"),
         ({"n_candidates": 0}, "n_candidates must be a positive integer"),

@@ -307,18 +307,33 @@ class XGBoostRanker(BaseRecommender):
         self.training_metrics_ = metrics
 
     def _window_rows(self, dataset: Dataset, w: int) -> dict[str, Any]:
-        """Training rows of label window ``w`` (seeded ``random_state + w``): features, labels, base
-        margins, candidate rows/ranks and the window's users (internal ids)."""
+        """Training rows of label window ``w`` (seeded ``random_state + w``)."""
         before, window = self._label_window(dataset, int(self.random_state) + w)
         if window.n_interactions == 0 or before.n_interactions == 0:
             raise DataValidationError(
                 f"{self.name}: the label window is empty; users need at least two interactions"
             )
-        retrievers = [r.fit(before) for r in self._make_retrievers()]
-        tables = feature_tables(before, self.recent_days)
+        return self.label_rows(before, window)
+
+    def label_rows(self, history: Dataset, window: Dataset) -> dict[str, Any]:
+        """Ranker rows for users with a positive in ``window``: retrievers and feature tables fitted
+        on ``history`` only, candidates among items unseen in ``history``, label 1 for ``window``'s
+        positives. Keys: ``x`` (features), ``labels``, ``prior`` (base margins or None), ``rows``
+        (index into ``users``), ``ranks`` (per retriever), ``users`` (internal ids), ``n_window``.
+
+        ``fit`` calls it with a label window carved from the training data; calling it with
+        (train, test) builds the same rows for the test period (diagnostics only: those labels must
+        never train a model that is then scored on them)."""
+        if not hasattr(self, "keep_columns_"):
+            self._check_params()
+            every = feature_names([slug(n) for n in self.retriever_names()])
+            self.keep_columns_ = np.arange(len(every))
+            self.feature_names_ = every
+        retrievers = [r.fit(history) for r in self._make_retrievers()]
+        tables = feature_tables(history, self.recent_days)
         positives = window.subset(window.positive_mask)
-        users = np.flatnonzero(np.bincount(positives.users, minlength=dataset.n_users) > 0)
-        cand = candidates(retrievers, users, _all_seen(before), int(self.n_candidates))
+        users = np.flatnonzero(np.bincount(positives.users, minlength=history.n_users) > 0)
+        cand = candidates(retrievers, users, _all_seen(history), int(self.n_candidates))
         return {
             "x": pair_features(tables, users, cand)[:, self.keep_columns_],
             "labels": self._training_labels(cand, users, positives),
