@@ -1,0 +1,126 @@
+"""Why the two-stage ranker helps on one protocol and not on the other: a diagnostic.
+
+For a protocol (P1 = per-user random 75/25 seed 42, P2 = per-user temporal 80/20) on ml-latest-small it
+builds the ranker's rows twice, with ``XGBoostRanker.label_rows``:
+
+- *label-window world*: history = training data minus the label window, labels = the window (what
+  ``fit`` learns from);
+- *test world*: history = all training data, labels = the test set (what ``recommend`` faces).
+
+and reports DCG@10 within the candidates (binary labels), relative to the prior (EASE's order):
+
+- ``ceiling``: a ranker trained on the test world itself, 5-fold cross-validated over users (other
+  users' *test* labels: a bound on what these features can add, never a result);
+- ``transfer``: a ranker trained on the label-window world, scored on the test world (what fit does).
+
+    MOVIELENS_DATA_DIR=../shared/data python benchmarks/ranker_transfer.py [--protocol P1] [--param k=v]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+DISCOUNT = 1.0 / np.log2(np.arange(2, 12))
+
+
+def dcg_at_10(score: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """DCG@10 per group (rows sorted by group), binary labels, candidates only."""
+    order = np.lexsort((-score, rows))
+    starts = np.flatnonzero(np.r_[True, rows[order][1:] != rows[order][:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    return np.array(
+        [(labels[order[a : min(b, a + 10)]] * DISCOUNT[: min(b - a, 10)]).sum()
+         for a, b in zip(starts, ends, strict=True)]
+    )
+
+
+def train(params: dict, part: dict, select: np.ndarray, stop: np.ndarray, names: list[str]):
+    import xgboost as xgb
+
+    def matrix(mask: np.ndarray) -> xgb.DMatrix:
+        return xgb.DMatrix(part["x"][mask], label=part["labels"][mask], qid=part["rows"][mask],
+                           base_margin=part["prior"][mask], feature_names=names)
+
+    booster = xgb.train(params, matrix(select), num_boost_round=400, evals=[(matrix(stop), "stop")],
+                        early_stopping_rounds=40, verbose_eval=False)
+    return booster[: booster.best_iteration + 1]
+
+
+def predict(booster, part: dict, mask: np.ndarray, names: list[str]) -> np.ndarray:
+    import xgboost as xgb
+
+    dm = xgb.DMatrix(part["x"][mask], base_margin=part["prior"][mask], feature_names=names)
+    return booster.predict(dm, output_margin=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--protocol", choices=["P1", "P2"], default="P1")
+    parser.add_argument("--param", action="append", default=[], help="ranker KEY=VALUE (JSON value)")
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args()
+
+    from movielens_lessons.data.loading import load_dataset
+    from movielens_lessons.data.splits import user_random_split, user_temporal_split
+    from movielens_lessons.models.xgboost_ranker import XGBoostRanker
+
+    params = {"validation": "random" if args.protocol == "P1" else "temporal"}
+    for kv in args.param:
+        key, _, value = kv.partition("=")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    data = load_dataset("ml-latest-small")
+    split = (user_random_split(data, test_size=0.25, seed=42) if args.protocol == "P1"
+             else user_temporal_split(data, test_size=0.2))
+    model = XGBoostRanker(**params)
+    test_world = model.label_rows(split.train, split.test)
+    window_world = model.label_rows(*model._label_window(split.train, model.random_state))
+    names = model.feature_names_
+    base = model._booster_params() | {"nthread": 2}
+    prior_dcg = dcg_at_10(test_world["prior"], test_world["labels"], test_world["rows"]).mean()
+    rng = np.random.default_rng(0)
+
+    ceiling, transfer = [], []
+    for seed in range(args.seeds):
+        booster_params = base | {"seed": seed}
+        # ceiling: 5 folds of test-world users; early stopping on a fifth of the training users
+        groups = np.unique(test_world["rows"][test_world["labels"] > 0])
+        fold = rng.integers(0, 5, size=len(test_world["users"]))
+        score = np.zeros(len(test_world["labels"]))
+        for f in range(5):
+            fit_groups = groups[fold[groups] != f]
+            stop_groups = rng.choice(fit_groups, len(fit_groups) // 5, replace=False)
+            fit_mask = np.isin(test_world["rows"], np.setdiff1d(fit_groups, stop_groups))
+            booster = train(booster_params, test_world, fit_mask,
+                            np.isin(test_world["rows"], stop_groups), names)
+            held = fold[test_world["rows"]] == f
+            score[held] = predict(booster, test_world, held, names)
+        ceiling.append(dcg_at_10(score, test_world["labels"], test_world["rows"]).mean())
+        # transfer: exactly what fit does (minus the refit), then the test world
+        groups = np.unique(window_world["rows"][window_world["labels"] > 0])
+        stop_groups = rng.choice(groups, len(groups) // 5, replace=False)
+        booster = train(booster_params, window_world,
+                        np.isin(window_world["rows"], np.setdiff1d(groups, stop_groups)),
+                        np.isin(window_world["rows"], stop_groups), names)
+        every = np.ones(len(test_world["labels"]), dtype=bool)
+        transfer.append(dcg_at_10(predict(booster, test_world, every, names), test_world["labels"],
+                                  test_world["rows"]).mean())
+
+    def gain(values: list[float]) -> str:
+        g = 100 * (np.array(values) / prior_dcg - 1)
+        return f"{g.mean():+.1f} % (seeds: {', '.join(f'{v:+.1f}' for v in g)})"
+
+    print(f"{args.protocol} {params}")
+    print(f"candidate recall, test world: {test_world['labels'].sum() / test_world['n_window']:.3f}")
+    print(f"prior (EASE order) DCG@10 within candidates: {prior_dcg:.4f}")
+    print(f"ceiling  (trained on other users' test labels, 5-fold): {gain(ceiling)}")
+    print(f"transfer (trained on the label window, as fit does):    {gain(transfer)}")
+
+
+if __name__ == "__main__":
+    main()
