@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from movielens_lessons.errors import ConfigError
+from movielens_lessons.errors import ConfigError, MissingExtraError
 from movielens_lessons.experiments.config import (
     config_from_dict,
     default_config_path,
@@ -19,19 +19,35 @@ from movielens_lessons.models.registry import MODELS, create_model
 SHIPPED = Path(__file__).resolve().parents[2] / "experiments" / "ml-latest-small.toml"
 CORE = ("random", "most-popular", "item-knn", "pure-svd", "ease", "als", "bpr", "lightfm",
         "global-mean", "bias-baseline", "explicit-als", "svd")
+#: The shipped config's models, in order: implicit ones, then explicit ones.
+SHIPPED_MODELS = ("random", "most-popular", "item-knn", "pure-svd", "ease", "als", "bpr", "lightfm",
+                  "xgboost-ranker", "global-mean", "bias-baseline", "explicit-als", "svd",
+                  "xgboost-rating")
 
 
 def test_shipped_config_has_every_core_model_and_two_protocols() -> None:
     config = load_config(SHIPPED)
     assert config.dataset == "ml-latest-small"
-    assert [m.name for m in config.models] == list(CORE)
+    assert [m.name for m in config.models] == list(SHIPPED_MODELS)
     assert [(p.name, p.strategy) for p in config.protocols] == [
         ("user-temporal", "user-temporal"), ("user-random", "user-random")]
     assert config.protocols[0].params == {"test_size": 0.2}
     assert config.protocols[1].params == {"test_size": 0.25, "seed": 42}
     assert config.k == (10, 20) and config.primary() == ("ndcg", 10)
     for m in config.models:
-        create_model(m.name, **m.params)  # every parameter is one the model takes
+        for p in config.protocols:
+            try:
+                create_model(m.name, **m.params_for(p.name))  # every parameter is one it takes
+            except MissingExtraError:
+                continue
+
+
+def test_shipped_ranker_label_window_follows_the_protocol() -> None:
+    ranker = load_config(SHIPPED).model("xgboost-ranker")
+    assert ranker.params_for("user-random")["validation"] == "random"
+    assert "validation" not in ranker.params_for("user-temporal")  # the default, "temporal"
+    assert ranker.params == {} and ranker.tuned_by is None
+    assert load_config(SHIPPED).model("xgboost-rating").params == {}
 
 
 def test_shipped_params_record_the_tuning_command() -> None:
@@ -89,6 +105,52 @@ def test_bad_config_names_the_key(patch: dict, needle: str) -> None:
     with pytest.raises(ConfigError, match=r"cfg\.toml") as info:
         config_from_dict(data, "cfg.toml")
     assert needle in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+TWO_PROTOCOLS = [{"name": "user-temporal", "strategy": "user-temporal"},
+                 {"name": "user-random", "strategy": "user-random"}]
+
+
+def test_per_protocol_params_override_the_models_params_on_that_protocol_only() -> None:
+    config = config_from_dict({**BASE, "protocols": TWO_PROTOCOLS, "models": {"item-knn": {
+        "n_neighbors": 20, "similarity": "cosine",
+        "protocols": {"user-random": {"n_neighbors": 50, "shrinkage": 5.0}}}}})
+    m = config.model("item-knn")
+    assert m.params == {"n_neighbors": 20, "similarity": "cosine"}  # "protocols" is not a param
+    assert m.params_for("user-temporal") == {"n_neighbors": 20, "similarity": "cosine"}
+    assert m.params_for("user-random") == {"n_neighbors": 50, "similarity": "cosine",
+                                           "shrinkage": 5.0}
+    out = config.to_dict()["models"]["item-knn"]
+    assert out["protocols"] == {"user-random": {"n_neighbors": 50, "shrinkage": 5.0}}
+    again = config_from_dict(tomllib.loads(to_toml(config.to_dict())))
+    assert again.model("item-knn") == m
+
+
+def test_quick_params_apply_on_top_of_per_protocol_params() -> None:
+    config = config_from_dict({**BASE, "protocols": TWO_PROTOCOLS, "models": {"item-knn": {
+        "n_neighbors": 20, "protocols": {"user-random": {"n_neighbors": 50, "shrinkage": 5.0}}}},
+        "quick": {"params": {"item-knn": {"n_neighbors": 10}}}})
+    m = config.quick_version().model("item-knn")
+    assert m.params_for("user-temporal") == {"n_neighbors": 10}
+    assert m.params_for("user-random") == {"n_neighbors": 10, "shrinkage": 5.0}
+
+
+@pytest.mark.parametrize(
+    ("models", "needle"),
+    [
+        ({"ease": {"protocols": {"user-randm": {"regularization": 1.0}}}},
+         "models.ease.protocols.user-randm: unknown protocol 'user-randm'"),
+        ({"ease": {"protocols": 3}}, "models.ease.protocols must be a table"),
+        ({"ease": {"protocols": {"user-random": 3}}},
+         "models.ease.protocols.user-random must be a table"),
+    ],
+)
+def test_bad_per_protocol_params_name_the_key(models: dict, needle: str) -> None:
+    with pytest.raises(ConfigError, match=r"cfg\.toml") as info:
+        config_from_dict({**BASE, "protocols": TWO_PROTOCOLS, "models": models}, "cfg.toml")
+    assert needle in str(info.value)
+    assert "user-temporal, user-random" in str(info.value) or "table" in needle
     assert "\n" not in str(info.value)
 
 

@@ -8,6 +8,7 @@ Layout (every key optional except ``dataset.name``; see ``experiments/ml-latest-
     [evaluation]    k, metrics, n_bootstrap, relevance_threshold, primary_metric, alpha
     [[protocols]]   name, strategy, and the split's own parameters (test_size, seed, ...)
     [models.NAME]   the model's constructor parameters; ``tuned_by`` records the tune command
+    [models.NAME.protocols.PROTOCOL]   parameters that override the model's on that protocol only
     [quick]         overrides used by ``--quick``: k, models, n_bootstrap, and [quick.params.NAME]
 
 Every problem is a :class:`~movielens_lessons.errors.ConfigError` naming the file and the key.
@@ -30,6 +31,8 @@ from movielens_lessons.errors import ConfigError
 
 #: Keys of a ``[models.NAME]`` table that are not constructor parameters.
 MODEL_META_KEYS = ("tuned_by", "tuned_validation")
+#: Key of a ``[models.NAME]`` sub-table of per-protocol overrides, ``[models.NAME.protocols.P]``.
+PROTOCOLS_KEY = "protocols"
 _TOP_KEYS = ("name", "seed", "dataset", "evaluation", "protocols", "models", "quick", "description")
 _DATASET_KEYS = ("name", "positive_threshold", "data_dir")
 _EVAL_KEYS = ("k", "metrics", "n_bootstrap", "relevance_threshold", "primary_metric", "alpha")
@@ -47,12 +50,21 @@ class ProtocolConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """One model: its registry name, constructor parameters and how they were tuned (if recorded)."""
+    """One model: its registry name, constructor parameters and how they were tuned (if recorded).
+
+    ``protocol_params`` maps a protocol name to parameters that override ``params`` on that protocol
+    only (a setting that belongs to the evaluation protocol, such as the ranker's label window).
+    """
 
     name: str
     params: dict[str, Any] = field(default_factory=dict)
     tuned_by: str | None = None
     tuned_validation: str | None = None
+    protocol_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def params_for(self, protocol: str) -> dict[str, Any]:
+        """The parameters used on ``protocol``: ``params`` with that protocol's overrides on top."""
+        return {**self.params, **self.protocol_params.get(protocol, {})}
 
 
 @dataclass(frozen=True)
@@ -99,9 +111,7 @@ class BenchmarkConfig:
                 m for m in models if m.name in wanted
             ) + tuple(ModelConfig(n) for n in wanted if n not in {m.name for m in models})
         params = q.get("params", {})
-        models = tuple(
-            replace(m, params={**m.params, **params.get(m.name, {})}) for m in models
-        )
+        models = tuple(_with_quick(m, params.get(m.name, {})) for m in models)
         k = tuple(q.get("k", self.k))
         primary = self.primary_metric
         metric, pk = self.primary()
@@ -123,11 +133,24 @@ class BenchmarkConfig:
         out["protocols"] = [{"name": p.name, "strategy": p.strategy, **p.params}
                             for p in self.protocols]
         out["models"] = {m.name: _drop_none({**m.params, "tuned_by": m.tuned_by,
-                                             "tuned_validation": m.tuned_validation})
+                                             "tuned_validation": m.tuned_validation,
+                                             PROTOCOLS_KEY: copy.deepcopy(m.protocol_params)
+                                             or None})
                          for m in self.models}
         if self.quick:
             out["quick"] = copy.deepcopy(self.quick)
         return out
+
+
+def _with_quick(model: ModelConfig, quick: dict[str, Any]) -> ModelConfig:
+    """``model`` with ``[quick.params.NAME]`` applied on top of every protocol's parameters."""
+    if not quick:
+        return model
+    # a per-protocol value of a key that --quick sets would win over it in params_for: drop it
+    per_protocol = {p: {k: v for k, v in t.items() if k not in quick}
+                    for p, t in model.protocol_params.items()}
+    return replace(model, params={**model.params, **quick},
+                   protocol_params={p: t for p, t in per_protocol.items() if t})
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
@@ -179,6 +202,20 @@ def _ks(value: Any, key: str, source: str | None) -> tuple[int, ...]:
     if not values:
         raise ConfigError(f"{_where(source)}{key} must list at least one K")
     return tuple(sorted({_int(v, key, source, 1) for v in values}))
+
+
+def _protocol_params(value: Any, key: str, protocols: list[str], source: str | None
+                     ) -> dict[str, dict[str, Any]]:
+    """``[KEY.protocols.P]`` tables, each naming one of ``protocols``."""
+    table = _table(value, f"{key}.{PROTOCOLS_KEY}", source)
+    out = {}
+    for name, params in table.items():
+        where = f"{key}.{PROTOCOLS_KEY}.{name}"
+        if name not in protocols:
+            raise ConfigError(f"{_where(source)}{where}: unknown protocol {name!r}; the "
+                              f"configured protocols are {', '.join(protocols)}")
+        out[name] = copy.deepcopy(_table(params, where, source))
+    return out
 
 
 def config_from_dict(data: dict[str, Any], source: str | None = None) -> BenchmarkConfig:
@@ -238,7 +275,9 @@ def config_from_dict(data: dict[str, Any], source: str | None = None) -> Benchma
             raise ConfigError(f"{_where(src)}unknown model models.{name}; known: {', '.join(MODELS)}")
         params = dict(_table(params, f"models.{name}", src))
         meta = {k: params.pop(k) for k in MODEL_META_KEYS if k in params}
-        models.append(ModelConfig(name, params, **meta))
+        per_protocol = _protocol_params(params.pop(PROTOCOLS_KEY, {}), f"models.{name}",
+                                        [p.name for p in protocols], src)
+        models.append(ModelConfig(name, params, protocol_params=per_protocol, **meta))
 
     quick = _table(data.get("quick", {}), "quick", src)
     _check_keys(quick, _QUICK_KEYS, "quick", src)
@@ -332,7 +371,7 @@ def toml_value(value: Any) -> str:
 
 
 def to_toml(data: dict[str, Any]) -> str:
-    """TOML text of the shapes :meth:`BenchmarkConfig.to_dict` returns (tables nested two deep)."""
+    """TOML text of the shapes :meth:`BenchmarkConfig.to_dict` returns (tables nested at any depth)."""
     lines: list[str] = []
     scalars = {k: v for k, v in data.items() if not isinstance(v, dict | list) or
                (isinstance(v, list) and not any(isinstance(x, dict) for x in v))}

@@ -5,6 +5,9 @@ records wall-clock fit / recommend / predict seconds (``time.perf_counter``) and
 (:class:`~movielens_lessons.experiments.memory.PeakMemory`: the larger of tracemalloc's peak and the RSS
 growth, in MiB). A model whose optional extra is missing is *skipped* with the install command; a model
 that raises is *failed* with its one-line error, and the run goes on.
+
+Parameters are per protocol (:meth:`ModelConfig.params_for`: ``[models.NAME.protocols.P]`` over
+``[models.NAME]``).
 """
 
 from __future__ import annotations
@@ -86,9 +89,11 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
-def model_params(config: BenchmarkConfig, model: ModelConfig) -> dict[str, Any]:
-    """The model's parameters, with ``random_state`` set to the run's seed unless given."""
-    params = dict(model.params)
+def model_params(config: BenchmarkConfig, model: ModelConfig, protocol: str | None = None
+                 ) -> dict[str, Any]:
+    """The model's parameters on ``protocol`` (its overrides applied; None: the shared ones), with
+    ``random_state`` set to the run's seed unless given."""
+    params = dict(model.params if protocol is None else model.params_for(protocol))
     try:
         cls = get_model_class(model.name)
     except MissingExtraError:
@@ -111,7 +116,7 @@ def run_model(config: BenchmarkConfig, model_cfg: ModelConfig, protocol: Protoco
               sp: Split, out_dir: Path | None, progress: Progress | None = None) -> ModelRun:
     """Fit, recommend, evaluate (and predict, for explicit models) one model; never raises."""
     spec = get_spec(model_cfg.name)
-    params = model_params(config, model_cfg)
+    params = model_params(config, model_cfg, protocol.name)
     run = ModelRun(protocol.name, model_cfg.name, spec.feedback, params)
     try:
         get_model_class(model_cfg.name)
