@@ -10,6 +10,7 @@ from movielens_lessons.cli import (  # noqa: F401
     data_synth,
     eda_command,
     evaluate_command,
+    explain_command,
     imdb_command,
     model_commands,
     split_command,
