@@ -9,6 +9,8 @@ The run folder holds everything needed to read and redo the run::
     per_user.csv.gz      every per-user value (the figures and paired tests are drawn from it)
     report.html          self-contained report; figures/*.png the same figures
     splits/P/{train,test}.csv, recommendations/P/MODEL.csv, models/P/MODEL/   (P = protocol)
+    explanations/P/MODEL.json   gain importance and one recommendation's feature contributions, for
+                         models with ``feature_importance()`` (the XGBoost models)
 
 Reproducibility: splits, bootstrap resamples and paired tests are seeded from the config; every model
 with a ``random_state`` gets the config's ``seed`` unless its table sets one. Two runs of the same config

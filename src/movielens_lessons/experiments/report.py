@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from movielens_lessons.eda.report import _CSS
-from movielens_lessons.experiments import figures
+from movielens_lessons.experiments import explanation_figures, figures
 from movielens_lessons.experiments.config import BenchmarkConfig
 from movielens_lessons.experiments.environment import describe_machine
 from movielens_lessons.experiments.leaderboard import metric_key
@@ -43,13 +43,70 @@ def draw_figures(config: BenchmarkConfig, board: pd.DataFrame, protocols: list[P
         pngs[p.config.name] = {}
         for stem, function, _ in figures.FIGURES:
             fig = figures.draw(function, data)
-            if fig is None:
+            if fig is not None:
+                pngs[p.config.name][stem] = _save_png(fig, out_dir, f"{p.config.name}_{stem}")
+        for m in p.models:
+            if m.explanation is None:
                 continue
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=100)
-            pngs[p.config.name][stem] = buf.getvalue()
-            (out_dir / "figures" / f"{p.config.name}_{stem}.png").write_bytes(buf.getvalue())
+            for suffix, function in explanation_figures.FIGURES:
+                fig = explanation_figures.draw(function, m.explanation)
+                if fig is not None:
+                    stem = explanation_stem(m.model, suffix)
+                    pngs[p.config.name][stem] = _save_png(fig, out_dir, f"{p.config.name}_{stem}")
     return pngs
+
+
+def explanation_stem(model: str, suffix: str) -> str:
+    """File stem of an explanation figure, e.g. ``explain_xgboost-ranker_importance``."""
+    return f"explain_{model}_{suffix}"
+
+
+def _save_png(fig: Any, out_dir: Path, stem: str) -> bytes:
+    """``fig`` as PNG bytes, also written to ``figures/<stem>.png``."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    (out_dir / "figures" / f"{stem}.png").write_bytes(buf.getvalue())
+    return buf.getvalue()
+
+
+def _figure_html(png: bytes, name: str, caption: str) -> str:
+    b64 = base64.b64encode(png).decode("ascii")
+    esc = html.escape
+    return (f"<figure><img src='data:image/png;base64,{b64}' alt='{esc(caption)}' "
+            f"data-name='{esc(name)}'><figcaption>{esc(caption)}</figcaption></figure>")
+
+
+def protocol_params_html(config: BenchmarkConfig, protocol: str) -> str:
+    """One sentence listing the parameters set for ``protocol`` only (empty if none)."""
+    items = []
+    for m in config.models:
+        overrides = m.protocol_params.get(protocol, {})
+        if overrides:
+            values = ", ".join(f"<code>{html.escape(k)} = {html.escape(repr(v))}</code>"
+                               for k, v in overrides.items())
+            items.append(f"<code>{html.escape(m.name)}</code> {values}")
+    if not items:
+        return ""
+    return "<p>Parameters set for this protocol only: " + "; ".join(items) + ".</p>"
+
+
+def explanations_html(protocol: ProtocolRun, pngs: dict[str, bytes]) -> str:
+    """The protocol's explanation figures with their captions (empty if no model was explained)."""
+    parts = []
+    for m in protocol.models:
+        if m.explanation is None:
+            continue
+        for suffix, _ in explanation_figures.FIGURES:
+            stem = explanation_stem(m.model, suffix)
+            if stem in pngs:
+                parts.append(_figure_html(pngs[stem], f"{protocol.config.name}_{stem}",
+                                          explanation_figures.caption(suffix, m.explanation)))
+    if not parts:
+        return ""
+    return ("<h3>Why the tree models rank as they do</h3><p>Models with a feature importance "
+            "(the XGBoost models), fitted on this protocol's training split; the data behind each "
+            "pair of figures is in <code>explanations/" + html.escape(protocol.config.name)
+            + "/MODEL.json</code>.</p>" + "".join(parts))
 
 
 def _fmt(v: Any, digits: int = 4) -> str:
@@ -125,15 +182,13 @@ def write_report(out_dir: Path, config: BenchmarkConfig, board: pd.DataFrame,
                      f"{s['n_train']:,} training and {s['n_test']:,} test interactions, "
                      f"{s['n_test_users']:,} test users; (user, item) pairs in both: "
                      f"{s['leakage']['overlap']}.</p>")
+        parts.append(protocol_params_html(config, name))
         parts.append(table_html(config, board[board["protocol"] == name]))
         for stem, _, caption in figures.FIGURES:
             png = pngs.get(name, {}).get(stem)
-            if png is None:
-                continue
-            b64 = base64.b64encode(png).decode("ascii")
-            parts.append(f"<figure><img src='data:image/png;base64,{b64}' alt='{esc(caption)}' "
-                         f"data-name='{esc(name)}_{stem}'><figcaption>{esc(caption)}"
-                         "</figcaption></figure>")
+            if png is not None:
+                parts.append(_figure_html(png, f"{name}_{stem}", caption))
+        parts.append(explanations_html(p, pngs.get(name, {})))
         parts.append("</section>")
     versions = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
     parts.append("<section id='environment'><h2>Environment</h2>"

@@ -7,7 +7,8 @@ growth, in MiB). A model whose optional extra is missing is *skipped* with the i
 that raises is *failed* with its one-line error, and the run goes on.
 
 Parameters are per protocol (:meth:`ModelConfig.params_for`: ``[models.NAME.protocols.P]`` over
-``[models.NAME]``).
+``[models.NAME]``). A model with ``feature_importance()`` is also explained
+(:mod:`movielens_lessons.experiments.explanations`); an explanation that fails is logged, not fatal.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ from movielens_lessons.errors import MissingExtraError, MovieLensError
 from movielens_lessons.evaluation.evaluate import EvaluationResult, evaluate
 from movielens_lessons.evaluation.rating import evaluate_predictions
 from movielens_lessons.experiments.config import BenchmarkConfig, ModelConfig, ProtocolConfig
+from movielens_lessons.experiments.explanations import (
+    Explanation,
+    explain_model,
+    write_explanation,
+)
 from movielens_lessons.experiments.memory import PeakMemory
 from movielens_lessons.models.registry import create_model, get_model_class, get_spec
 
@@ -56,6 +62,8 @@ class ModelRun:
     exposure: np.ndarray | None = None  # (n_items,) times each item is in a top-k list, primary k
     recommendations_path: Path | None = None
     artifact_path: Path | None = None
+    explanation: Explanation | None = None
+    explanation_path: Path | None = None
 
 
 @dataclass
@@ -150,6 +158,7 @@ def run_model(config: BenchmarkConfig, model_cfg: ModelConfig, protocol: Protoco
             run.predict_seconds = time.perf_counter() - start
             frame[C.PREDICTION] = pred
             run.rating = evaluate_predictions(frame[[C.USER, C.ITEM, C.PREDICTION]], sp.test)
+        run.explanation = _explain(model, run, sp, test_users, out_dir, say)
         if out_dir is not None:
             run.artifact_path = model.save(out_dir / "models" / protocol.name / model_cfg.name)
             path = out_dir / "recommendations" / protocol.name / f"{model_cfg.name}.csv"
@@ -159,15 +168,37 @@ def run_model(config: BenchmarkConfig, model_cfg: ModelConfig, protocol: Protoco
     except Exception as exc:  # a failing model is reported, and the benchmark goes on
         run.status, run.message = "failed", one_line(exc)
         run.result = None
-        if out_dir is not None:
-            log = out_dir / "errors.log"
-            with log.open("a", encoding="utf-8") as fh:
-                fh.write(f"--- {protocol.name} / {model_cfg.name}\n{traceback.format_exc()}\n")
+        _log_error(out_dir, f"{protocol.name} / {model_cfg.name}")
     say(f"[{protocol.name}] {model_cfg.name}: {run.status}"
         + (f" ({run.message})" if run.message else "")
         + (f" fit {run.fit_seconds:.1f}s" if run.fit_seconds is not None and run.status == "ok"
            else ""))
     return run
+
+
+def _log_error(out_dir: Path | None, what: str) -> None:
+    """Append the traceback being handled to ``out_dir/errors.log``."""
+    if out_dir is not None:
+        with (out_dir / "errors.log").open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {what}\n{traceback.format_exc()}\n")
+
+
+def _explain(model: Any, run: ModelRun, sp: Split, test_users: np.ndarray, out_dir: Path | None,
+             say: Progress) -> Explanation | None:
+    """Gain importance and the smallest test user's top recommendation explained (if the model can);
+    written to ``explanations/`` when ``out_dir`` is given. Failing here does not fail the model."""
+    # One fixed user, so reruns (and the two protocols) explain the same person.
+    user = int(np.min(test_users)) if len(test_users) else None
+    try:
+        explanation = explain_model(model, run.feedback, run.protocol, run.model, user,
+                                    sp.train.movies)
+        if explanation is not None and out_dir is not None:
+            run.explanation_path = write_explanation(explanation, out_dir)
+        return explanation
+    except Exception as exc:  # an explanation is a report extra; the scores stand without it
+        say(f"[{run.protocol}] {run.model}: explanation failed ({one_line(exc)})")
+        _log_error(out_dir, f"{run.protocol} / {run.model} (explanation)")
+        return None
 
 
 def run_protocols(config: BenchmarkConfig, dataset: Dataset, out_dir: Path | None = None,
