@@ -1,4 +1,4 @@
-"""Peak-memory measurement and the Pareto front used by the report."""
+"""Peak-memory measurement, the Pareto front and the point labels used by the report."""
 
 from __future__ import annotations
 
@@ -27,3 +27,23 @@ def test_pareto_front_keeps_only_undominated_points() -> None:
     # (2.5, 0.5) is dominated by (3, 1); the others trade x against y
     assert pareto_front(x, y).tolist() == [4, 0, 1, 2]
     assert pareto_front(np.array([1.0]), np.array([1.0])).tolist() == [0]
+
+
+def test_labels_of_clustered_points_do_not_overlap() -> None:
+    from matplotlib.figure import Figure
+
+    from movielens_lessons.experiments.figures import label_points
+
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.subplots()
+    x = np.array([1.0, 1.01, 1.02, 1.0, 3.0])  # four models at nearly the same spot
+    y = np.array([0.5, 0.5, 0.49, 0.51, 0.1])
+    ax.scatter(x, y)
+    names = ["lightfm", "als", "pure-svd", "item-knn", "random"]
+    label_points(ax, x, y, names)
+    fig.draw_without_rendering()
+    boxes = [t.get_window_extent() for t in ax.texts]
+    assert [t.get_text() for t in ax.texts] == names
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), (a, b)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from movielens_lessons.eda.figures import BLUE, GREY, ORANGE, RED, STYLE, _fig
@@ -87,14 +88,65 @@ def _tradeoff(d: FigureData, other: str, label: str) -> Figure | None:
     x, y = rows[col].to_numpy(float), rows[d.primary].to_numpy(float)
     fig, (ax,) = _fig(width=6.5, height=4.5)
     ax.scatter(x, y, c=[_color(f) for f in rows["feedback"]], s=40, zorder=3)
-    for xi, yi, name in zip(x, y, rows["model"], strict=True):
-        ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=8)
     front = pareto_front(x, y)
     ax.plot(x[front], y[front], color=RED, lw=1.5, ls="--", zorder=2, label="Pareto front")
     ax.set(xlabel=f"{label} ({col})", ylabel=d.primary,
            title=f"{d.protocol}: accuracy vs {label.lower()}")
     ax.legend(frameon=False)
+    label_points(ax, x, y, rows["model"].tolist())
     return fig
+
+
+#: Where a point's label may go, in points from the point: (dx, dy, ha, va), in order of preference.
+_LABEL_SPOTS = [(4, 3, "left", "bottom"), (4, -3, "left", "top"), (-4, 3, "right", "bottom"),
+                (-4, -3, "right", "top"), (0, 7, "center", "bottom"), (0, -7, "center", "top"),
+                (6, 11, "left", "bottom"), (6, -11, "left", "top"), (-6, 11, "right", "bottom"),
+                (-6, -11, "right", "top"), (8, 20, "left", "bottom"), (8, -20, "left", "top"),
+                (-8, 20, "right", "bottom"), (-8, -20, "right", "top")]
+
+
+def label_points(ax: Axes, x: np.ndarray, y: np.ndarray, names: list[str], fontsize: float = 8) -> None:
+    """Name each point, beside it where the label overlaps no earlier label and no other point.
+
+    Clustered models (several at nearly the same accuracy) would print their names over each other at
+    one fixed offset; each label takes the first free spot of :data:`_LABEL_SPOTS` (or the least
+    crowded one), judged on an estimate of the text's size in pixels.
+    """
+    fig = ax.figure
+    fig.draw_without_rendering()  # lay out first, so data → pixel positions are final
+    px = ax.transData.transform(np.column_stack([x, y]))
+    scale = fig.dpi / 72  # pixels per point
+    height = 1.25 * fontsize * scale
+    placed: list[tuple[float, float, float, float]] = []
+    marker = 4 * scale  # half the marker's width, with room to spare
+    frame = tuple(ax.get_window_extent().extents)
+
+    def overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+        w = min(a[2], b[2]) - max(a[0], b[0])
+        h = min(a[3], b[3]) - max(a[1], b[1])
+        return max(w, 0) * max(h, 0)
+
+    for i, name in enumerate(names):
+        width = 0.6 * fontsize * scale * len(name)
+        best, best_cost = _LABEL_SPOTS[0], np.inf
+        for spot in _LABEL_SPOTS:
+            dx, dy, ha, va = spot
+            x0 = px[i, 0] + dx * scale - {"left": 0, "center": width / 2, "right": width}[ha]
+            y0 = px[i, 1] + dy * scale - (height if va == "top" else 0)
+            box = (x0, y0, x0 + width, y0 + height)
+            # a label on a label is worst, on a marker bad, over the frame's edge only untidy
+            outside = width * height - overlap(box, frame)
+            cost = 0.3 * outside + 3 * sum(overlap(box, b) for b in placed) + sum(
+                overlap(box, (px[j, 0] - marker, px[j, 1] - marker, px[j, 0] + marker,
+                              px[j, 1] + marker)) for j in range(len(names)) if j != i)
+            if cost < best_cost:
+                best, best_cost, best_box = spot, cost, box
+            if cost == 0:
+                break
+        placed.append(best_box)
+        dx, dy, ha, va = best
+        ax.annotate(name, (x[i], y[i]), textcoords="offset points", xytext=(dx, dy), ha=ha,
+                    va=va, fontsize=fontsize)
 
 
 def accuracy_vs_novelty(d: FigureData) -> Figure | None:
