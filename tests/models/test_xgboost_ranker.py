@@ -196,6 +196,17 @@ def test_one_model_serves_twice_under_two_labels(cluster_data: Dataset, tmp_path
     np.testing.assert_array_equal(again.score([1, 30]), model.score([1, 30]))
 
 
+@pytest.mark.parametrize("n_folds", [1, 3])
+def test_rounds_come_from_held_out_user_folds(synth_split, n_folds: int) -> None:
+    model = XGBoostRanker(**SYNTH, n_folds=n_folds).fit(synth_split.train)
+    metrics = model.training_metrics_
+    assert metrics["n_folds"] == n_folds and len(metrics["fold_best_iterations"]) == n_folds
+    expected = int(np.median(metrics["fold_best_iterations"]))
+    assert metrics["best_iteration"] == expected
+    assert model.booster_.num_boosted_rounds() == expected + 1
+    assert 0 < metrics["eval_ndcg@10"] <= 1
+
+
 def test_prior_is_the_base_margin_at_fit_and_score_time(synth_split) -> None:
     model = XGBoostRanker(**SYNTH, prior="ease", prior_weight=2.0).fit(synth_split.train)
     users = np.arange(6)
@@ -260,6 +271,7 @@ def test_several_windows_each_fit_on_their_own_history(
         ({"prior": "als"}, "prior must be"),
         ({"prior_weight": 0}, "prior_weight must be"),
         ({"n_windows": 0}, "n_windows must be a positive integer"),
+        ({"n_folds": 0}, "n_folds must be a positive integer"),
     ],
 )
 def test_bad_params(params: dict, match: str, cluster_data: Dataset) -> None:  # noqa: F811
