@@ -123,14 +123,14 @@ def caption(stem: str, e: Explanation) -> str:
                 "shows what the model leans on, not in which direction; correlated features share "
                 "the credit, and a feature never split on gets 0.")
     ex = e.example
-    what = ("the ranker's score (a margin that only orders one user's candidates: compare bars, "
-            "not levels)" if ex is not None and ex.score_label == "ranking score" else
+    what = ("the ranker's score, a margin whose level means nothing: only its order among one "
+            "user's candidates counts" if ex is not None and ex.score_label == "ranking score" else
             "the predicted rating, before clipping to the rating scale")
-    who = "" if ex is None else f"userId {ex.user} (the smallest test userId) and movieId {ex.item}"
-    return (f"{e.model}: why {who} was its top recommendation. Start at the bias (the model's base "
-            "value), then each bar adds one feature's SHAP contribution (XGBoost pred_contribs) for "
-            "this pair: green pushes the score up, red down, largest first. The steps add up to "
-            f"{what}, the blue bar.")
+    pair = "" if ex is None else (f" movieId {ex.item} was the top recommendation for userId "
+                                  f"{ex.user} (the smallest test userId)")
+    return (f"{e.model}: why{pair}. From the bias (grey diamond: the model's base value), each bar "
+            "adds one feature's SHAP contribution (XGBoost pred_contribs) for this pair, largest "
+            f"first: green pushes the score up, red down. The steps end at the blue diamond: {what}.")
 
 
 def draw(function: Callable[[Explanation], Figure | None], e: Explanation) -> Figure | None:
