@@ -3,6 +3,8 @@
 Two protocols on ml-latest-small, K = 10, all ratings as interactions, train items excluded:
 P1 = per-user random 75/25 (seed 42), P2 = per-user temporal 80/20 (each user's latest 20 %).
 Every step is a `movielens-lessons` subprocess; the train step's peak memory is its own ru_maxrss.
+Models train with their constructor defaults plus the per-protocol settings of the benchmark config
+(``[models.NAME.protocols.P]`` of the protocol with the same strategy, e.g. the ranker's label window).
 
     MOVIELENS_DATA_DIR=../shared/data python benchmarks/quality_cli.py [--models ease,als] [--out DIR]
 
@@ -25,6 +27,21 @@ PROTOCOLS = {
     "P1": ["--strategy", "user-random", "--test-size", "0.25", "--seed", "42"],
     "P2": ["--strategy", "user-temporal", "--test-size", "0.2"],
 }
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "experiments" / "ml-latest-small.toml"
+
+
+def protocol_params(config_path: Path, strategy: str, model: str) -> list[str]:
+    """``--param KEY=VALUE`` arguments for ``model`` from the config's protocol with ``strategy``."""
+    from movielens_lessons.experiments.config import load_config
+
+    config = load_config(config_path)
+    names = [p.name for p in config.protocols if p.strategy == strategy]
+    args: list[str] = []
+    for m in config.models:
+        if m.name == model and names:
+            for key, value in m.protocol_params.get(names[0], {}).items():
+                args += ["--param", f"{key}={value}"]
+    return args
 
 
 def run_child(*args: str) -> tuple[str, float]:
@@ -48,6 +65,10 @@ def main() -> None:
     parser.add_argument("--models", default="", help="comma-separated names (default: every model)")
     parser.add_argument("--out", type=Path, default=None, help="folder for splits, models, results")
     parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="per-protocol settings")
+    parser.add_argument(
+        "--param", action="append", default=[], help="KEY=VALUE for every model trained (repeatable)"
+    )
     args = parser.parse_args()
 
     from movielens_lessons.data.locate import release_dir
@@ -79,6 +100,8 @@ def main() -> None:
                 str(movies),
                 "--out",
                 str(model_dir),
+                *protocol_params(args.config, split_args[1], name),
+                *[a for kv in args.param for a in ("--param", kv)],
             )
             train_wall = time.perf_counter() - t0
             meta = json.loads((model_dir / "model.json").read_text())

@@ -42,7 +42,7 @@ def benchmark_command(
         None, "--dataset", help="Release name or ratings file, instead of the config's."
     ),
     out: Path | None = typer.Option(None, "--out", help="Run folder (default: runs/<timestamp>/)."),
-    quick: bool = typer.Option(False, "--quick", help="The config's [quick] variant: small K grid."),
+    quick: bool = typer.Option(False, "--quick", help="The config's \\[quick] variant: small K grid."),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Where releases are looked for."),
     no_download: bool = typer.Option(False, "--no-download", help="Fail if the data is missing."),
     store: Path | None = typer.Option(
