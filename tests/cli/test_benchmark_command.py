@@ -80,6 +80,28 @@ def test_tune_writes_a_fragment(ratings_file, tmp_path) -> None:
     assert "regularization" in table and table["tuned_validation"].startswith("ndcg@10 ")
 
 
+def test_tune_keeps_the_tuned_protocols_own_settings(ratings_file, tmp_path, monkeypatch) -> None:
+    """Unsearched settings come from the first protocol's view of the model, overrides included."""
+    from movielens_lessons.experiments import tuning
+
+    config = tmp_path / "cfg.toml"
+    config.write_text(
+        TINY.read_text()
+        + "\n[models.ease.protocols.user-temporal]\nmax_items = 40\n"
+        + "[models.ease.protocols.user-random]\nmax_items = 7\n"
+    )
+    seen = {}
+
+    def fake_tune(model, data, protocol, **kwargs):
+        seen.update(protocol=protocol.name, fixed=kwargs["fixed_params"])
+        raise SystemExit(0)
+
+    monkeypatch.setattr(tuning, "tune", fake_tune)
+    CliRunner().invoke(app, ["tune", "ease", "--trials", "2", "--config", str(config),
+                             "--dataset", str(ratings_file)])
+    assert seen == {"protocol": "user-temporal", "fixed": {"max_items": 40}}
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

@@ -162,11 +162,13 @@ def tune_command(
     data = load_benchmark_data(cfg, data_dir)
     fixed = {}
     if any(m.name == model for m in cfg.models):
-        # keep settings that are not searched (threads, feature sets) as the config has them
+        # keep settings that are not searched (threads, feature sets) as the config has them on the
+        # protocol tuned on, per-protocol overrides included (e.g. the ranker's label window)
         from movielens_lessons.experiments.tuning import SEARCH_SPACES
 
         searched = _searched_names(SEARCH_SPACES.get(model))
-        fixed = {k: v for k, v in cfg.model(model).params.items() if k not in searched}
+        on_protocol = cfg.model(model).params_for(cfg.protocols[0].name)
+        fixed = {k: v for k, v in on_protocol.items() if k not in searched}
     result = tune(model, data, cfg.protocols[0], trials=trials, metric=metric, timeout=timeout,
                   seed=cfg.seed, validation_size=validation_size, fixed_params=fixed,
                   relevance_threshold=cfg.relevance_threshold,
