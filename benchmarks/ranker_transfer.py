@@ -65,6 +65,7 @@ def main() -> None:
 
     from movielens_lessons.data.loading import load_dataset
     from movielens_lessons.data.splits import user_random_split, user_temporal_split
+    from movielens_lessons.models.ranker_labels import label_window
     from movielens_lessons.models.xgboost_ranker import XGBoostRanker
 
     params = {"validation": "random" if args.protocol == "P1" else "temporal"}
@@ -79,7 +80,9 @@ def main() -> None:
              else user_temporal_split(data, test_size=0.2))
     model = XGBoostRanker(**params)
     test_world = model.label_rows(split.train, split.test)
-    window_world = model.label_rows(*model._label_window(split.train, model.random_state))
+    window_world = model.label_rows(
+        *label_window(split.train, model.validation, model.validation_fraction, model.random_state)
+    )
     names = model.feature_names_
     base = model._booster_params() | {"nthread": 2}
     prior_dcg = dcg_at_10(test_world["prior"], test_world["labels"], test_world["rows"]).mean()

@@ -8,10 +8,10 @@ import pytest
 
 from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.models.ranker_candidates import Candidates
 from movielens_lessons.models.ranker_features import (
     PAIR_COLUMNS,
     SECONDS_PER_DAY,
-    Candidates,
     FeatureTables,
     feature_names,
     feature_tables,

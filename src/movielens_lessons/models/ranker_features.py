@@ -1,7 +1,7 @@
-"""Candidates and features for the two-stage ranker (:mod:`movielens_lessons.models.xgboost_ranker`).
+"""Features for the two-stage ranker (:mod:`movielens_lessons.models.xgboost_ranker`).
 
-Stage one asks each fitted retriever for its top-``N`` unseen items per user; the union is the candidate
-set. Stage two describes every (user, candidate) pair by one row of numbers:
+Stage one (:mod:`~movielens_lessons.models.ranker_candidates`) unites each retriever's top-``N``
+unseen items per user. Stage two describes every (user, candidate) pair by one row of numbers:
 
 - per retriever ``r``: ``<r>_score`` (its score, known for every item) and ``<r>_rank`` (1-based rank
   among the user's unseen items, ``N + 1`` when the item is outside its top-``N``), plus
@@ -31,7 +31,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.features.items import (
@@ -43,12 +42,9 @@ from movielens_lessons.features.items import (
     slug,
 )
 from movielens_lessons.features.users import user_features
-from movielens_lessons.models.base import BaseRecommender
-from movielens_lessons.models.topk import top_k
+from movielens_lessons.models.ranker_candidates import Candidates
 
 SECONDS_PER_YEAR = 365.25 * SECONDS_PER_DAY
-#: Users per block of candidate generation: bounds the dense (block, n_items) score rows.
-USER_BLOCK = 256
 
 USER_COLUMNS = (
     "user_log_count",
@@ -257,78 +253,6 @@ def _time_pair_features(tables: FeatureTables, u: np.ndarray, i: np.ndarray) -> 
     out[:, 2] = np.log((in_span + 1) / (total_span + 1)) - np.log((n_all + 1) / (len(keys) + 1))
     out[:, 3] = np.log1p(_item_counts_between(keys, i, last_u - w, last_u))
     return out
-
-
-@dataclass(frozen=True)
-class Candidates:
-    """The candidate pairs of a batch of users, and each retriever's view of them.
-
-    ``rows``/``items``: (n_pairs,) row in the batch and internal item id, grouped by row (ascending);
-    ``scores``/``ranks``: float32 (n_pairs, n_retrievers).
-    """
-
-    rows: np.ndarray
-    items: np.ndarray
-    scores: np.ndarray
-    ranks: np.ndarray
-    best: np.ndarray  # float32 (n_rows, n_retrievers): each retriever's best unseen score per user
-
-
-def candidates(
-    retrievers: list[BaseRecommender], users: np.ndarray, seen: sp.csr_matrix, n_candidates: int
-) -> Candidates:
-    """Union of each retriever's top-``n_candidates`` unseen items for internal ``users``.
-
-    Users go in blocks of :data:`USER_BLOCK`, so the dense score rows stay small.
-    """
-    parts = [
-        _candidates_block(retrievers, users[s : s + USER_BLOCK], seen, n_candidates)
-        for s in range(0, len(users), USER_BLOCK)
-    ]
-    if not parts:
-        empty = np.empty((0, len(retrievers)), np.float32)
-        return Candidates(np.empty(0, np.int64), np.empty(0, np.int64), empty, empty, empty)
-    offsets = np.cumsum([0] + [s for s in [USER_BLOCK] * (len(parts) - 1)])
-    return Candidates(
-        rows=np.concatenate([p.rows + o for p, o in zip(parts, offsets, strict=True)]),
-        items=np.concatenate([p.items for p in parts]),
-        scores=np.vstack([p.scores for p in parts]),
-        ranks=np.vstack([p.ranks for p in parts]),
-        best=np.vstack([p.best for p in parts]),
-    )
-
-
-def _candidates_block(
-    retrievers: list[BaseRecommender], users: np.ndarray, seen: sp.csr_matrix, n_candidates: int
-) -> Candidates:
-    n_items = seen.shape[1]
-    n = min(n_candidates, n_items)
-    member = np.zeros((len(users), n_items), dtype=bool)
-    all_scores, all_ranks, best = [], [], []
-    seen_rows = seen[users]
-    seen_r = np.repeat(np.arange(len(users)), np.diff(seen_rows.indptr))
-    for retriever in retrievers:
-        scores = retriever._score_blocks(users).astype(np.float32)
-        work = np.nan_to_num(scores, nan=-np.inf, neginf=-np.inf).copy()
-        work[seen_r, seen_rows.indices] = -np.inf
-        top_items, top_scores = top_k(work, n)  # ties: lower item id first
-        ranks = np.full(work.shape, n + 1, dtype=np.float32)
-        valid = top_items >= 0
-        r_idx = np.nonzero(valid)
-        ranks[r_idx[0], top_items[valid]] = (r_idx[1] + 1).astype(np.float32)
-        member |= ranks <= n
-        all_scores.append(scores)
-        all_ranks.append(ranks)
-        top = top_scores[:, 0]
-        best.append(np.where(np.isfinite(top), top, np.nan))
-    rows, items = np.nonzero(member)
-    return Candidates(
-        rows=rows,
-        items=items,
-        scores=np.column_stack([s[rows, items] for s in all_scores]).astype(np.float32),
-        ranks=np.column_stack([r[rows, items] for r in all_ranks]).astype(np.float32),
-        best=np.column_stack(best).astype(np.float32),
-    )
 
 
 def feature_names(retriever_names: list[str]) -> list[str]:

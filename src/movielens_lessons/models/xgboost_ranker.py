@@ -35,17 +35,21 @@ import numpy as np
 import pandas as pd
 
 from movielens_lessons.data.dataset import Dataset
-from movielens_lessons.data.splits import user_random_split, user_temporal_split
 from movielens_lessons.errors import ConfigError, DataValidationError
 from movielens_lessons.features.items import slug
 from movielens_lessons.models.base import BaseRecommender
+from movielens_lessons.models.ranker_candidates import Candidates, candidates
 from movielens_lessons.models.ranker_features import (
-    Candidates,
     FeatureTables,
-    candidates,
     feature_names,
     feature_tables,
     pair_features,
+)
+from movielens_lessons.models.ranker_labels import (
+    VALIDATIONS,
+    all_seen,
+    label_window,
+    window_labels,
 )
 from movielens_lessons.models.registry import create_model
 
@@ -176,7 +180,7 @@ class XGBoostRanker(BaseRecommender):
             raise ConfigError(
                 f"objective must be one of {', '.join(_OBJECTIVES)}; got {self.objective!r}"
             )
-        if self.validation not in ("temporal", "random", "mixed"):
+        if self.validation not in VALIDATIONS:
             raise ConfigError(
                 f"validation must be 'temporal', 'random' or 'mixed', got {self.validation!r}"
             )
@@ -350,7 +354,7 @@ class XGBoostRanker(BaseRecommender):
         tables = feature_tables(history, self.recent_days)
         positives = window.subset(window.positive_mask)
         users = np.flatnonzero(np.bincount(positives.users, minlength=history.n_users) > 0)
-        cand = candidates(retrievers, users, _all_seen(history), int(self.n_candidates))
+        cand = candidates(retrievers, users, all_seen(history), int(self.n_candidates))
         return {
             "x": pair_features(tables, users, cand)[:, self.keep_columns_],
             "labels": self._training_labels(cand, users, positives),
@@ -362,32 +366,12 @@ class XGBoostRanker(BaseRecommender):
         }
 
     def _label_window(self, dataset: Dataset, seed: int) -> tuple[Dataset, Dataset]:
-        """(data before the window, the label window): each user's latest ``validation_fraction``
-        (``"temporal"``), a seeded random share (``"random"``), or half of each (``"mixed"``: the
-        latest half-share, then a random half-share of the rest)."""
-        f = float(self.validation_fraction)
-        if self.validation == "temporal":
-            split = user_temporal_split(dataset, test_size=f)
-            return split.train, split.test
-        if self.validation == "random":
-            split = user_random_split(dataset, test_size=f, seed=seed)
-            return split.train, split.test
-        late = user_temporal_split(dataset, test_size=f / 2)
-        rest = user_random_split(late.train, test_size=(f / 2) / (1 - f / 2), seed=seed)
-        keep = rest.train
-        key = dataset.users.astype(np.int64) * dataset.n_items + dataset.items
-        before_key = keep.users.astype(np.int64) * dataset.n_items + keep.items
-        in_before = np.isin(key, before_key)
-        return dataset.subset(in_before), dataset.subset(~in_before)
+        return label_window(dataset, self.validation, float(self.validation_fraction), seed)
 
     def _training_labels(
         self, cand: Candidates, users: np.ndarray, positives: Dataset
     ) -> np.ndarray:
-        """1.0 where the candidate is one of the user's label-window positives, else 0.0."""
-        n_items = positives.n_items
-        wanted = positives.users.astype(np.int64) * n_items + positives.items
-        keys = users[cand.rows].astype(np.int64) * n_items + cand.items
-        return np.isin(keys, wanted).astype(np.float32)
+        return window_labels(users[cand.rows], cand.items, positives)
 
     def _prior_index(self) -> int | None:
         """Column of the ``prior`` retriever ("first": the first listed; "": none)."""
@@ -513,13 +497,3 @@ class XGBoostRanker(BaseRecommender):
         self.retrievers_ = [
             BaseRecommender.load(folder / RETRIEVER_DIR / n) for n in self.retriever_names()
         ]
-
-
-def _all_seen(dataset: Dataset):
-    """Binary user × item CSR of every interaction (positive or not): none is a candidate."""
-    import scipy.sparse as sp
-
-    return sp.csr_matrix(
-        (np.ones(dataset.n_interactions, dtype=np.float32), (dataset.users, dataset.items)),
-        shape=(dataset.n_users, dataset.n_items),
-    )
