@@ -191,3 +191,61 @@ def test_similar_lists_neighbours_and_refuses_models_without_items(
     assert all(r["queryMovieId"] == 100 and r["movieId"] != 100 for r in rows)
     refused = run("similar", "--model", str(trained), "--movie", "100")
     assert refused.returncode != 0 and "no item representation" in refused.stderr
+
+
+def _imdb_parquet(folder: Path, items: list[int]) -> Path:
+    """A `data imdb`-shaped Parquet: MovieLens columns plus runtime, rating and votes."""
+    from movielens_lessons.data.imdb import write_enriched_items
+
+    frame = pd.DataFrame(
+        {
+            C.ITEM: items,
+            C.TITLE: [f"Movie {i} (2000)" for i in items],
+            C.GENRES: [["Drama"] if i < 200 else ["Comedy"] for i in items],
+            C.IMDB_RUNTIME: [90 + i % 7 for i in items],
+            C.IMDB_RATING: [5.0 + (i % 50) / 10 for i in items],
+            C.IMDB_VOTES: [10 * (i + 1) for i in items],
+        }
+    )
+    return write_enriched_items(frame, folder / "imdb_items.parquet")
+
+
+def test_train_with_imdb_gives_the_ranker_imdb_features(ratings_csv: Path, tmp_path: Path) -> None:
+    pytest.importorskip("xgboost")
+    from movielens_lessons.models.base import BaseRecommender
+    from movielens_lessons.models.ranker_features import ITEM_COLUMNS
+
+    items = sorted(cluster_frame()[C.ITEM].unique().tolist())
+    parquet = _imdb_parquet(tmp_path, items)
+    out = tmp_path / "ranker"
+    cheap = ["n_candidates=8", "n_estimators=5", "retrievers=most-popular,item-knn"]
+    args = [a for kv in cheap for a in ("--param", kv)]
+    result = run("train", "xgboost-ranker", "--ratings", str(ratings_csv), "--imdb", str(parquet),
+                 "--out", str(out), *args)
+    assert result.returncode == 0, result.stderr
+    model = BaseRecommender.load(out)
+    column = model.tables_.item[:, ITEM_COLUMNS.index("item_imdb_rating")]
+    expected = [5.0 + (i % 50) / 10 for i in model.item_ids_]
+    assert column.tolist() == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("make", "needle"), [
+    (lambda d: d / "missing.parquet", "IMDb items file not found"),
+    (lambda d: (d / "x.parquet").write_text("not parquet") and d / "x.parquet", "not a Parquet"),
+])
+def test_train_imdb_errors_are_one_line(ratings_csv: Path, tmp_path: Path, make, needle) -> None:
+    path = make(tmp_path)
+    result = run("train", "most-popular", "--ratings", str(ratings_csv), "--imdb", str(path),
+                 "--out", str(tmp_path / "m"))
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("error: ") and needle in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_train_imdb_without_its_columns_names_them(ratings_csv: Path, tmp_path: Path) -> None:
+    path = tmp_path / "plain.parquet"
+    pd.DataFrame({C.ITEM: [100], C.TITLE: ["x"]}).to_parquet(path)
+    result = run("train", "most-popular", "--ratings", str(ratings_csv), "--imdb", str(path),
+                 "--out", str(tmp_path / "m"))
+    assert result.returncode == 1
+    assert "lacks column(s) runtimeMinutes, averageRating, numVotes" in result.stderr

@@ -10,6 +10,7 @@ from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.models.ranker_candidates import Candidates
 from movielens_lessons.models.ranker_features import (
+    ITEM_COLUMNS,
     PAIR_COLUMNS,
     SECONDS_PER_DAY,
     FeatureTables,
@@ -97,3 +98,19 @@ def test_no_timestamps_gives_unknown_time_features() -> None:
     x = pair_features(feature_tables(ds), users, cand)
     cols = [feature_names(["r"]).index(n) for n in PAIR_COLUMNS[3:]]
     assert np.isnan(x[:, cols]).all()
+
+
+def test_imdb_fields_are_features_when_the_movies_carry_them(timed: Dataset) -> None:
+    items = timed.item_ids
+    plain = pd.DataFrame({C.ITEM: items, C.TITLE: "x", C.GENRES: [["Drama"]] * len(items)})
+    imdb = plain.assign(
+        **{C.IMDB_RUNTIME: 100.0, C.IMDB_RATING: items / 10.0, C.IMDB_VOTES: items * 100.0}
+    )
+    imdb.loc[0, C.IMDB_RATING] = np.nan  # a movie IMDb does not know stays unknown
+    cols = [ITEM_COLUMNS.index("item_imdb_rating"), ITEM_COLUMNS.index("item_imdb_log_votes")]
+    with_imdb = feature_tables(Dataset.from_frame(timed.to_frame(), movies=imdb)).item[:, cols]
+    np.testing.assert_allclose(with_imdb[1:, 0], items[1:] / 10.0, rtol=1e-6)
+    assert np.isnan(with_imdb[0, 0])
+    np.testing.assert_allclose(with_imdb[:, 1], np.log10(1 + items * 100.0), rtol=1e-6)
+    without = feature_tables(Dataset.from_frame(timed.to_frame(), movies=plain)).item[:, cols]
+    assert np.isnan(without).all()

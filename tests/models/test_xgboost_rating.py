@@ -105,6 +105,26 @@ def test_unknown_ids_fall_back_to_the_bias_baseline(fitted: XGBoostRating) -> No
     assert scores.min() >= low and scores.max() <= high
 
 
+def test_imdb_fields_join_the_features_when_present(cluster_data: Dataset) -> None:  # noqa: F811
+    items = cluster_data.item_ids
+    movies = pd.DataFrame(
+        {
+            C.ITEM: items,
+            C.TITLE: "x",
+            C.GENRES: [["Drama"]] * len(items),
+            C.IMDB_RUNTIME: 90.0,
+            C.IMDB_RATING: np.where(items < 200, 8.0, 4.0),  # the clusters' quality, as IMDb sees it
+            C.IMDB_VOTES: 1000.0,
+        }
+    )
+    enriched = Dataset.from_frame(cluster_data.to_frame(), movies=movies)
+    model = XGBoostRating(**SMALL).fit(enriched)
+    names = list(model.feature_names_)
+    assert {"item_imdb_rating", "item_imdb_log_votes", "item_imdb_runtime"} <= set(names)
+    plain = XGBoostRating(**SMALL).fit(cluster_data)
+    assert not any("imdb" in n for n in plain.feature_names_)
+
+
 def test_predict_matches_score(fitted: XGBoostRating, cluster_data: Dataset) -> None:  # noqa: F811
     users = np.array([1, 1, 25, 40])
     items = np.array([100, 205, 101, 209])

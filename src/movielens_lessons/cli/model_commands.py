@@ -33,6 +33,12 @@ def train(
     movies: Path | None = typer.Option(
         None, "--movies", help="movies.csv for item features and titles."
     ),
+    imdb: Path | None = typer.Option(
+        None,
+        "--imdb",
+        help="Parquet written by `data imdb`: IMDb runtime, rating and votes per movie, used as item "
+        "features by the XGBoost models.",
+    ),
     param: list[str] = typer.Option([], "--param", help="Hyperparameter KEY=VALUE (repeatable)."),
     positive_threshold: float | None = typer.Option(
         None, "--positive-threshold", help="Implicit models: only ratings ≥ this count as positive."
@@ -47,6 +53,8 @@ def train(
         model, **params
     )  # checks the name and parameters before loading data
     ds = _load_training_data(ratings, dataset, movies, data_dir)
+    if imdb is not None:
+        ds = _with_imdb(ds, imdb)
     if positive_threshold is not None:
         ds = ds.with_positive_threshold(positive_threshold)
     recommender.fit(ds)
@@ -187,6 +195,44 @@ def _load_training_data(ratings, dataset, movies, data_dir):
         item_ids=ds.item_ids,
         name=ds.name,
         source=str(ratings or dataset),
+    )
+
+
+def _with_imdb(ds, path: Path):
+    """``ds`` with the IMDb columns of a ``data imdb`` Parquet joined to its movies by ``movieId``
+    (the Parquet's own MovieLens columns serve as the movies when ``ds`` has none)."""
+    from movielens_lessons.data.dataset import Dataset
+    from movielens_lessons.errors import DataNotFoundError
+    from movielens_lessons.features.items import IMDB_SOURCE_COLUMNS
+
+    if not path.is_file():
+        raise DataNotFoundError(f"{path}: IMDb items file not found (write it with `data imdb`)")
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
+        raise DataValidationError(f"{path}: not a Parquet file written by `data imdb` ({exc})") from None
+    missing = [c for c in (C.ITEM, *IMDB_SOURCE_COLUMNS) if c not in frame.columns]
+    if missing:
+        raise MissingColumnError(
+            f"{path}: lacks column(s) {', '.join(missing)}; write it with `data imdb`"
+        )
+    imdb = frame[[C.ITEM, *IMDB_SOURCE_COLUMNS]].drop_duplicates(C.ITEM)
+    if ds.movies is not None:
+        base = ds.movies.drop(columns=[c for c in IMDB_SOURCE_COLUMNS if c in ds.movies.columns])
+    else:
+        base = frame.drop(columns=list(IMDB_SOURCE_COLUMNS)).drop_duplicates(C.ITEM)
+        if C.GENRES in base.columns:  # Parquet gives arrays; the readers give lists
+            base[C.GENRES] = base[C.GENRES].map(lambda g: [] if g is None else list(g))
+    movies = base.merge(imdb, on=C.ITEM, how="left")
+    return Dataset.from_frame(
+        ds.to_frame(),
+        movies=movies,
+        tags=ds.tags,
+        links=ds.links,
+        users_meta=ds.users_meta,
+        user_ids=ds.user_ids,
+        item_ids=ds.item_ids,
+        name=ds.name,
     )
 
 

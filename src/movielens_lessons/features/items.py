@@ -191,6 +191,19 @@ def _imdb_columns(dataset: Dataset, imdb: pd.DataFrame) -> dict[str, np.ndarray]
 # --- public API ----------------------------------------------------------------------------------
 
 
+#: The columns of an ``enrich_items`` frame that :func:`item_features` turns into ``imdb_*`` features.
+IMDB_SOURCE_COLUMNS = (C.IMDB_RUNTIME, C.IMDB_RATING, C.IMDB_VOTES)
+
+
+def attached_imdb(dataset: Dataset) -> pd.DataFrame | None:
+    """The dataset's movies frame when it carries IMDb columns (``data imdb`` / ``enrich_items``
+    output attached as ``movies``), else None: models use IMDb fields when present, never require them."""
+    movies = dataset.movies
+    if movies is None or not all(c in movies.columns for c in (C.ITEM, *IMDB_SOURCE_COLUMNS)):
+        return None
+    return movies
+
+
 def item_features(
     dataset: Dataset,
     *,

@@ -8,7 +8,9 @@ unseen items per user. Stage two describes every (user, candidate) pair by one r
   ``<r>_score_ratio`` (score / the user's best score from ``r``; scales differ between users);
 - item: ``item_log_pop`` (all interactions up to ``as_of``), ``item_log_pop_recent`` (the last
   ``recent_days``), ``item_age_years`` (years from release to ``as_of``), ``item_mean_rating``
-  (damped) and ``item_days_since_first``;
+  (damped), ``item_days_since_first``, and IMDb's ``item_imdb_rating`` and ``item_imdb_log_votes``
+  (log10) when the dataset's movies carry them (NaN otherwise; today's values, a mild leak for old
+  splits that :mod:`movielens_lessons.features.items` discusses);
 - user: ``user_log_count``, ``user_log_count_recent``, ``user_days_since_last`` (time since the user's last
   interaction), ``user_tenure_days``, ``user_mean_rating``, ``user_mean_item_log_pop`` (how mainstream
   the user's taste is);
@@ -36,6 +38,7 @@ from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.features.items import (
     SECONDS_PER_DAY,
     as_of_seconds,
+    attached_imdb,
     genre_matrix,
     genre_vocabulary,
     item_features,
@@ -60,6 +63,8 @@ ITEM_COLUMNS = (
     "item_age_years",
     "item_mean_rating",
     "item_days_since_first",
+    "item_imdb_rating",
+    "item_imdb_log_votes",
 )
 PAIR_COLUMNS = (
     "genre_affinity",
@@ -110,7 +115,8 @@ class FeatureTables:
 def feature_tables(dataset: Dataset, recent_days: float = 90.0) -> FeatureTables:
     """User and item tables from ``dataset`` as of its last timestamp (nothing later exists in it)."""
     as_of = as_of_seconds(dataset)
-    items = item_features(dataset, top_tags=0)
+    items = item_features(dataset, top_tags=0, imdb=attached_imdb(dataset))
+    unknown = np.full(dataset.n_items, np.nan, np.float32)  # no IMDb attached: unknown to the trees
     users = user_features(dataset)
     n_items = dataset.n_items
     item_log_pop = items["log_popularity"].to_numpy(np.float32)
@@ -148,6 +154,8 @@ def feature_tables(dataset: Dataset, recent_days: float = 90.0) -> FeatureTables
             age,
             items["mean_rating_damped"].to_numpy(np.float32),
             items["days_since_first_rating"].to_numpy(np.float32),
+            items["imdb_rating"].to_numpy(np.float32) if "imdb_rating" in items else unknown,
+            items["imdb_log_votes"].to_numpy(np.float32) if "imdb_log_votes" in items else unknown,
         ]
     ).astype(np.float32)
     genres = genre_vocabulary(dataset)

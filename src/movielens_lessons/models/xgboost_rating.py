@@ -5,7 +5,8 @@ Each (user, item) row gets
 - **user and item statistics** from the training ratings: ``count``, ``mean``, ``damped`` mean (pulled
   toward the global mean by ``damping`` pseudo-ratings) and ``std``;
 - **catalogue metadata**: one 0/1 column per MovieLens genre, the release ``year`` (and, with
-  ``top_tags > 0``, the most used tags), from :func:`movielens_lessons.features.items.item_features`;
+  ``top_tags > 0``, the most used tags), IMDb's runtime, rating and log votes when the dataset's
+  movies carry them (``data imdb`` output), from :func:`movielens_lessons.features.items.item_features`;
 - **stacked predictions** of the base rating models (``base_models``, default the bias baseline,
   ``explicit-als`` and ``svd``), plus the user's ``genre_affinity``: the mean of the user's rating minus
   their own mean over movies sharing a genre with this one.
@@ -504,11 +505,15 @@ def _genre_matrix(dataset: Dataset) -> sp.csr_matrix:
 
 
 def _item_meta(dataset: Dataset, top_tags: int) -> tuple[np.ndarray, list[str]]:
-    """Catalogue columns (genres, year, tags; no rating-derived ones) ``(n_items, m)`` and names."""
-    from movielens_lessons.features.items import item_features
+    """Catalogue columns (genres, year, tags, IMDb runtime/rating/log votes when the movies carry
+    them; no MovieLens-rating-derived ones) ``(n_items, m)`` and names."""
+    from movielens_lessons.features.items import attached_imdb, item_features
 
-    feats = item_features(dataset, top_tags=top_tags)
-    cols = [c for c in feats.columns if c.startswith(("genre_", "tag_")) or c == "year"]
+    feats = item_features(dataset, top_tags=top_tags, imdb=attached_imdb(dataset))
+    imdb = ("imdb_runtime", "imdb_rating", "imdb_log_votes")
+    cols = [
+        c for c in feats.columns if c.startswith(("genre_", "tag_")) or c == "year" or c in imdb
+    ]
     return feats[cols].to_numpy(np.float32), [f"item_{c}" for c in cols]
 
 
