@@ -1,4 +1,4 @@
-"""``explain MODEL_DIR --user ID``: the table, --json, titles, unknown users, models that cannot explain."""
+"""``explain --model DIR --user ID``: the table, --json, titles, unknown users, models that cannot explain."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def user(release: Path) -> int:
 
 @pytest.fixture(scope="module")
 def as_json(ranker: Path, user: int) -> dict:
-    result = run("explain", str(ranker), "--user", str(user), "--k", "3", "--json")
+    result = run("explain", "--model", str(ranker), "--user", str(user), "--k", "3", "--json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -85,7 +85,7 @@ def test_json_has_each_recommendation_with_its_reasons(as_json: dict, user: int)
 
 
 def test_table_shows_titles_scores_and_why(ranker: Path, user: int, as_json: dict) -> None:
-    result = run("explain", str(ranker), "--user", str(user), "--k", "3")
+    result = run("explain", "--model", str(ranker), "--user", str(user), "--k", "3")
     assert result.returncode == 0, result.stderr
     assert f"Why these movies for user {user}" in result.stdout
     for rec in as_json["recommendations"]:
@@ -99,7 +99,7 @@ def test_titles_from_a_movies_file(ranker: Path, user: int, tmp_path: Path) -> N
     movies = tmp_path / "movies.csv"
     pd.DataFrame({C.ITEM: [0], C.TITLE: ["unused"]}).to_csv(movies, index=False)
     result = run(
-        "explain", str(ranker), "--user", str(user), "--k", "1", "--json", "--movies", str(movies)
+        "explain", "--model", str(ranker), "--user", str(user), "--k", "1", "--json", "--movies", str(movies)
     )
     assert result.returncode == 0, result.stderr
     # a movie the file does not list has no title
@@ -107,7 +107,7 @@ def test_titles_from_a_movies_file(ranker: Path, user: int, tmp_path: Path) -> N
 
 
 def test_unknown_user_is_one_error_line(ranker: Path) -> None:
-    result = run("explain", str(ranker), "--user", "999999")
+    result = run("explain", "--model", str(ranker), "--user", "999999")
     assert result.returncode == 1
     assert result.stderr.strip() == "error: userId 999999 is not in the model's training data"
     assert result.stdout == ""
@@ -119,7 +119,7 @@ def test_model_without_explain_names_the_models_that_have_it(release: Path) -> N
         "train", "most-popular", "--ratings", str(release / "ratings.csv"), "--out", str(out)
     )
     assert trained.returncode == 0, trained.stderr
-    result = run("explain", str(out), "--user", "1")
+    result = run("explain", "--model", str(out), "--user", "1")
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "error: most-popular cannot explain its recommendations; models that can: "
@@ -129,6 +129,6 @@ def test_model_without_explain_names_the_models_that_have_it(release: Path) -> N
 
 @pytest.mark.parametrize(("flag", "value"), [("--k", "0"), ("--top", "0")])
 def test_bad_counts_are_one_error_line(ranker: Path, flag: str, value: str) -> None:
-    result = run("explain", str(ranker), "--user", "1", flag, value)
+    result = run("explain", "--model", str(ranker), "--user", "1", flag, value)
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: {flag} must be a positive integer, got {value}"

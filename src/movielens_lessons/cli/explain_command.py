@@ -1,4 +1,4 @@
-"""``movielens-lessons explain MODEL_DIR --user ID``: a user's recommendations and why each was made."""
+"""``movielens-lessons explain --model DIR --user ID``: a user's recommendations and why each was made."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from movielens_lessons.errors import ConfigError, MissingColumnError
 
 @app.command()
 def explain(
-    model: Path = typer.Argument(..., metavar="MODEL_DIR", help="A folder written by `train`."),
+    model: Path = typer.Option(..., "--model", help="A model folder written by `train`."),
     user: int = typer.Option(..., "--user", help="userId to explain the recommendations of."),
     k: int = typer.Option(5, "--k", help="How many recommendations."),
     top: int = typer.Option(3, "--top", help="Reasons per recommendation."),
