@@ -143,7 +143,7 @@ def test_rating_model_features_have_their_own_phrases() -> None:
 def test_unknown_names_get_a_readable_fallback() -> None:
     assert concept_of("tag_relevance").for_phrase == "tag relevance counts in its favour"
     assert concept_of("tag_relevance").against_phrase == "tag relevance"
-    assert concept_of("item_imdb_rating").for_phrase == "its imdb rating suits you"
+    assert concept_of("item_imdb_votes_bucket").for_phrase == "its imdb votes bucket suits you"
     seq = concept_of("seq_rank")  # a retriever labelled seq=item-knn
     assert (seq.key, seq.for_phrase) == ("seq", "the seq model ranks it highly")
     assert concept_of("item_knn_score").key == "item_knn"  # a retriever, not an item feature
@@ -153,6 +153,13 @@ def test_every_ranker_feature_has_a_phrase_from_the_table() -> None:
     names = feature_names(["ease", "als", "item_knn", "most_popular"])
     fallbacks = [n for n in names if concept_of(n).key == n]
     assert fallbacks == []
+
+
+def test_imdb_fields_are_one_concept() -> None:
+    row = pd.Series({"item_imdb_rating": 0.2, "item_imdb_log_votes": 0.1, "ease_rank": 0.25})
+    first = reasons(row, top=2)[0]
+    assert (first.concept, first.phrase) == ("imdb", "IMDb rates it well")
+    assert set(first.features) == {"item_imdb_rating", "item_imdb_log_votes"}
 
 
 def test_top_limits_the_number_of_reasons() -> None:

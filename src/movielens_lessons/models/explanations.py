@@ -132,6 +132,11 @@ CONCEPTS: tuple[tuple[str, Concept], ...] = (
         r"item_mean_rating|item_mean|item_damped|item_std",
         Concept("item_ratings", "it is well rated", "its average rating"),
     ),
+    (
+        r"item_imdb_rating|item_imdb_log_votes",
+        Concept("imdb", "IMDb rates it well", "its IMDb rating and votes"),
+    ),
+    (r"item_imdb_runtime", Concept("runtime", "its running time suits you", "its running time")),
     # --- xgboost-rating: catalogue columns and stacked base models
     (r"item_genre_.+", Concept("item_genres", "its genres suit you", "its genres")),
     (r"item_tag_.+", Concept("item_tags", "its tags suit you", "its tags")),
