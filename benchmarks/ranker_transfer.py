@@ -11,7 +11,9 @@ and reports DCG@10 within the candidates (binary labels), relative to the prior 
 
 - ``ceiling``: a ranker trained on the test world itself, 5-fold cross-validated over users (other
   users' *test* labels: a bound on what these features can add, never a result);
-- ``transfer``: a ranker trained on the label-window world, scored on the test world (what fit does).
+- ``transfer``: a ranker trained on the label-window world, scored on the test world (what fit does);
+  ``shrunk transfer α``: the same with its corrections scaled, prior + α · (margin − prior): whether the
+  corrections point the right way but are too strong for the test world's better retrievers.
 
     MOVIELENS_DATA_DIR=../shared/data python benchmarks/ranker_transfer.py [--protocol P1] [--param k=v]
 """
@@ -89,6 +91,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
 
     ceiling, transfer = [], []
+    shrunk: dict[float, list[float]] = {a: [] for a in (0.25, 0.5, 0.75)}
     for seed in range(args.seeds):
         booster_params = base | {"seed": seed}
         # ceiling: 5 folds of test-world users; early stopping on a fifth of the training users
@@ -111,8 +114,11 @@ def main() -> None:
                         np.isin(window_world["rows"], np.setdiff1d(groups, stop_groups)),
                         np.isin(window_world["rows"], stop_groups), names)
         every = np.ones(len(test_world["labels"]), dtype=bool)
-        transfer.append(dcg_at_10(predict(booster, test_world, every, names), test_world["labels"],
-                                  test_world["rows"]).mean())
+        margin = predict(booster, test_world, every, names)
+        transfer.append(dcg_at_10(margin, test_world["labels"], test_world["rows"]).mean())
+        for alpha, values in shrunk.items():
+            mixed = test_world["prior"] + alpha * (margin - test_world["prior"])
+            values.append(dcg_at_10(mixed, test_world["labels"], test_world["rows"]).mean())
 
     def gain(values: list[float]) -> str:
         g = 100 * (np.array(values) / prior_dcg - 1)
@@ -123,6 +129,8 @@ def main() -> None:
     print(f"prior (EASE order) DCG@10 within candidates: {prior_dcg:.4f}")
     print(f"ceiling  (trained on other users' test labels, 5-fold): {gain(ceiling)}")
     print(f"transfer (trained on the label window, as fit does):    {gain(transfer)}")
+    for alpha, values in shrunk.items():
+        print(f"shrunk transfer, α = {alpha}:                           {gain(values)}")
 
 
 if __name__ == "__main__":
