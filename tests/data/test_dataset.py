@@ -93,6 +93,15 @@ def test_immutable(tiny: Dataset) -> None:
         tiny.implicit().data[0] = 7.0
 
 
+def test_with_movies_swaps_only_the_movies(tiny: Dataset) -> None:
+    movies = pd.DataFrame({C.ITEM: tiny.item_ids, C.TITLE: "x", "averageRating": 7.5})
+    other = tiny.with_movies(movies)
+    assert other.movies is movies and tiny.movies is not movies
+    for attr in ("users", "items", "ratings", "timestamps", "user_ids", "item_ids"):
+        np.testing.assert_array_equal(getattr(other, attr), getattr(tiny, attr))
+    assert other.n_duplicates_dropped == tiny.n_duplicates_dropped and other.name == tiny.name
+
+
 def test_subset_shares_id_maps(tiny: Dataset) -> None:
     part = tiny.subset(tiny.users == 0)
     assert part.n_interactions == 3

@@ -174,34 +174,18 @@ def _load_training_data(ratings, dataset, movies, data_dir):
         raise ConfigError("give exactly one of --ratings FILE or --dataset NAME")
     if dataset is not None:
         ds = load_dataset(dataset, data_dir=data_dir, download=True)
-        if movies is None:
-            return ds
-        base = ds.to_frame()
     else:
         ds = load_dataset(ratings)
-        base = ds.to_frame()
-        if movies is None:
-            return ds
-    from movielens_lessons.data.dataset import Dataset
+    if movies is None:
+        return ds
     from movielens_lessons.data.readers import read_movies_csv
 
-    return Dataset.from_frame(
-        base,
-        movies=read_movies_csv(movies),
-        tags=ds.tags,
-        links=ds.links,
-        users_meta=ds.users_meta,
-        user_ids=ds.user_ids,
-        item_ids=ds.item_ids,
-        name=ds.name,
-        source=str(ratings or dataset),
-    )
+    return ds.with_movies(read_movies_csv(movies))
 
 
 def _with_imdb(ds, path: Path):
     """``ds`` with the IMDb columns of a ``data imdb`` Parquet joined to its movies by ``movieId``
     (the Parquet's own MovieLens columns serve as the movies when ``ds`` has none)."""
-    from movielens_lessons.data.dataset import Dataset
     from movielens_lessons.errors import DataNotFoundError
     from movielens_lessons.features.items import IMDB_SOURCE_COLUMNS
 
@@ -223,17 +207,7 @@ def _with_imdb(ds, path: Path):
         base = frame.drop(columns=list(IMDB_SOURCE_COLUMNS)).drop_duplicates(C.ITEM)
         if C.GENRES in base.columns:  # Parquet gives arrays; the readers give lists
             base[C.GENRES] = base[C.GENRES].map(lambda g: [] if g is None else list(g))
-    movies = base.merge(imdb, on=C.ITEM, how="left")
-    return Dataset.from_frame(
-        ds.to_frame(),
-        movies=movies,
-        tags=ds.tags,
-        links=ds.links,
-        users_meta=ds.users_meta,
-        user_ids=ds.user_ids,
-        item_ids=ds.item_ids,
-        name=ds.name,
-    )
+    return ds.with_movies(base.merge(imdb, on=C.ITEM, how="left"))
 
 
 def _parse_user_list(text: str) -> np.ndarray:

@@ -213,6 +213,10 @@ class Dataset:
             None, positive_threshold=threshold, n_duplicates_dropped=self.n_duplicates_dropped
         )
 
+    def with_movies(self, movies: pd.DataFrame | None) -> Dataset:
+        """The same interactions with another movies table (e.g. one carrying IMDb columns)."""
+        return self._derive(None, movies=movies, n_duplicates_dropped=self.n_duplicates_dropped)
+
     def _derive(self, rows: np.ndarray | None, **changes: object) -> Dataset:
         """A dataset sharing this one's id maps and metadata, on ``rows`` (``None``: all) of it."""
 
