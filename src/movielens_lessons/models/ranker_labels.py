@@ -12,6 +12,7 @@ import scipy.sparse as sp
 
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.data.splits import user_random_split, user_temporal_split
+from movielens_lessons.evaluation.relevance import is_member
 
 #: The label windows :func:`label_window` can carve.
 VALIDATIONS = ("temporal", "random", "mixed")
@@ -31,19 +32,13 @@ def label_window(
         return split.train, split.test
     late = user_temporal_split(dataset, test_size=fraction / 2)
     rest = user_random_split(late.train, test_size=(fraction / 2) / (1 - fraction / 2), seed=seed)
-    keep = rest.train
-    key = dataset.users.astype(np.int64) * dataset.n_items + dataset.items
-    before_key = keep.users.astype(np.int64) * dataset.n_items + keep.items
-    in_before = np.isin(key, before_key)
+    in_before = is_member(dataset.users, dataset.items, all_seen(rest.train))
     return dataset.subset(in_before), dataset.subset(~in_before)
 
 
 def window_labels(users: np.ndarray, items: np.ndarray, positives: Dataset) -> np.ndarray:
     """float32 1.0 where internal (``users[j]``, ``items[j]``) is one of ``positives``' pairs, else 0.0."""
-    n_items = positives.n_items
-    wanted = positives.users.astype(np.int64) * n_items + positives.items
-    keys = users.astype(np.int64) * n_items + items
-    return np.isin(keys, wanted).astype(np.float32)
+    return is_member(users, items, all_seen(positives)).astype(np.float32)
 
 
 def all_seen(dataset: Dataset) -> sp.csr_matrix:

@@ -227,15 +227,7 @@ class XGBoostRanker(BaseRecommender):
                 f"{self.name} carves its label window by time and needs timestamps; this dataset has none"
             )
         names = self.retriever_names()
-        every = feature_names([slug(n) for n in names])
-        dropped = {d.strip() for d in str(self.drop_features).split(",") if d.strip()}
-        unknown = dropped - set(every)
-        if unknown:
-            raise ConfigError(
-                f"drop_features names unknown features {sorted(unknown)}; known: {', '.join(every)}"
-            )
-        self.keep_columns_ = np.array([j for j, n in enumerate(every) if n not in dropped])
-        self.feature_names_ = [every[j] for j in self.keep_columns_]
+        self._select_features()
         # one or more label windows, each with stage one refitted on the data before it; the
         # features come from that data only
         parts = [self._window_rows(dataset, w) for w in range(int(self.n_windows))]
@@ -327,6 +319,18 @@ class XGBoostRanker(BaseRecommender):
         self.tables_ = feature_tables(dataset, self.recent_days)
         self.training_metrics_ = metrics
 
+    def _select_features(self) -> None:
+        """``keep_columns_`` / ``feature_names_``: every feature but those in ``drop_features``."""
+        every = feature_names([slug(n) for n in self.retriever_names()])
+        dropped = {d.strip() for d in str(self.drop_features).split(",") if d.strip()}
+        unknown = dropped - set(every)
+        if unknown:
+            raise ConfigError(
+                f"drop_features names unknown features {sorted(unknown)}; known: {', '.join(every)}"
+            )
+        self.keep_columns_ = np.array([j for j, n in enumerate(every) if n not in dropped])
+        self.feature_names_ = [every[j] for j in self.keep_columns_]
+
     def _window_rows(self, dataset: Dataset, w: int) -> dict[str, Any]:
         """Training rows of label window ``w`` (seeded ``random_state + w``)."""
         before, window = self._label_window(dataset, int(self.random_state) + w)
@@ -345,11 +349,9 @@ class XGBoostRanker(BaseRecommender):
         ``fit`` calls it with a label window carved from the training data; calling it with
         (train, test) builds the same rows for the test period (diagnostics only: those labels must
         never train a model that is then scored on them)."""
-        if not hasattr(self, "keep_columns_"):
+        if not hasattr(self, "keep_columns_"):  # called before fit (diagnostics)
             self._check_params()
-            every = feature_names([slug(n) for n in self.retriever_names()])
-            self.keep_columns_ = np.arange(len(every))
-            self.feature_names_ = every
+            self._select_features()
         retrievers = [r.fit(history) for r in self._make_retrievers()]
         tables = feature_tables(history, self.recent_days)
         positives = window.subset(window.positive_mask)
