@@ -30,11 +30,8 @@ PROTOCOLS = {
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "experiments" / "ml-latest-small.toml"
 
 
-def protocol_params(config_path: Path, strategy: str, model: str) -> list[str]:
-    """``--param KEY=VALUE`` arguments for ``model`` from the config's protocol with ``strategy``."""
-    from movielens_lessons.experiments.config import load_config
-
-    config = load_config(config_path)
+def protocol_params(config, strategy: str, model: str) -> list[str]:
+    """``--param KEY=VALUE`` arguments for ``model`` from ``config``'s protocol with ``strategy``."""
     names = [p.name for p in config.protocols if p.strategy == strategy]
     args: list[str] = []
     for m in config.models:
@@ -72,8 +69,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from movielens_lessons.data.locate import release_dir
+    from movielens_lessons.experiments.config import load_config
     from movielens_lessons.models.registry import MODELS, is_available
 
+    config = load_config(args.config)
     names = [m for m in (args.models.split(",") if args.models else MODELS) if m]
     out = args.out or Path(tempfile.mkdtemp(prefix="quality-cli-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -100,7 +99,7 @@ def main() -> None:
                 str(movies),
                 "--out",
                 str(model_dir),
-                *protocol_params(args.config, split_args[1], name),
+                *protocol_params(config, split_args[1], name),
                 *[a for kv in args.param for a in ("--param", kv)],
             )
             train_wall = time.perf_counter() - t0
