@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from movielens_lessons import columns as C
+from movielens_lessons.models.explained_recommendations import rating_contributions
 
 #: Features kept in the recorded importance (the rest are summed into ``other_share``).
 TOP_FEATURES = 15
@@ -98,10 +99,9 @@ def top_contributions(model: Any, feedback: str, user: int,
         features = [c for c in frame.columns if c not in (C.ITEM, "bias", "score")]
         bias, score, label = float(row["bias"]), float(row["score"]), "ranking score"
     else:
-        top = model.recommend([user], k=1).to_frame()
-        if top.empty:
+        frame = rating_contributions(model, user, 1)
+        if frame.empty:
             return None
-        frame = model.explain([user], [int(top[C.ITEM].iloc[0])])
         row = frame.iloc[0]
         if bool(row.get(C.FALLBACK, False)):
             return None

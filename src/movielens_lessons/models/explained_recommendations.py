@@ -104,10 +104,16 @@ def _prior_label(model) -> str | None:
     return model.retriever_names()[0] if model.prior == "first" else str(model.prior)
 
 
-def _rating_frame(model, user: int, k: int) -> pd.DataFrame:
-    """Contributions to the predicted rating of each of the rating model's top-``k`` items."""
+def rating_contributions(model, user: int, k: int) -> pd.DataFrame:
+    """A rating model's ``explain`` rows (contributions to the predicted rating) for the external
+    ``user``'s top-``k`` recommended items, best first."""
     recs = model.recommend([user], k=k)
     items = recs.items[0]
     movies = recs.item_ids[items[items >= 0]]
-    frame = model.explain(np.full(len(movies), user), movies)
+    return model.explain(np.full(len(movies), user), movies)
+
+
+def _rating_frame(model, user: int, k: int) -> pd.DataFrame:
+    """Contributions to the predicted rating of each of the rating model's top-``k`` items."""
+    frame = rating_contributions(model, user, k)
     return frame.rename(columns={C.PREDICTION: C.SCORE}).drop(columns=[C.USER])
