@@ -34,6 +34,7 @@ from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.evaluation.evaluate import evaluate
 from movielens_lessons.evaluation.files import union_ids
+from movielens_lessons.evaluation.sampled import first_in_row
 from movielens_lessons.recommendations import Recommendations
 
 
@@ -113,12 +114,7 @@ def make_frames(n_users: int, n_items: int, n_test: int, n_train: int, k: int, s
     # over a per-user candidate pool would be too slow; draw 2K and keep the first K distinct)
     cand = np.where(rng.random((n_users, 2 * k)) < 0.5, rng.choice(n_items, (n_users, 2 * k), p=pop),
                     rng.integers(0, n_items, (n_users, 2 * k)))
-    order = np.argsort(cand, axis=1, kind="stable")
-    s = np.take_along_axis(cand, order, axis=1)
-    first = np.ones_like(s, dtype=bool)
-    first[:, 1:] = s[:, 1:] != s[:, :-1]
-    keep = np.empty_like(first)
-    np.put_along_axis(keep, order, first, axis=1)
+    keep = first_in_row(cand)
     rank = np.cumsum(keep, axis=1)
     sel = keep & (rank <= k)
     r, c = np.nonzero(sel)

@@ -66,3 +66,11 @@ def test_sampled_metrics_are_labelled_and_reward_an_oracle():
     flat = sampled_evaluate(lambda u: np.zeros((len(u), train.n_items)), test, train,
                             n_negatives=50, k=10, seed=1)
     assert flat["sampled_ndcg@10"] < 0.5  # ties broken at random: no credit for candidate order
+
+
+def test_first_in_row_marks_the_leftmost_copy_of_each_value() -> None:
+    from movielens_lessons.evaluation.sampled import first_in_row
+
+    values = np.array([[3, 1, 3, 2, 1], [5, 5, 5, 0, 7]])
+    expected = np.array([[True, True, False, True, False], [True, False, False, True, True]])
+    np.testing.assert_array_equal(first_in_row(values), expected)

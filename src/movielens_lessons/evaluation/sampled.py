@@ -44,13 +44,7 @@ def sample_negatives(
         if round_:  # only the few rows still short of negatives get here
             prev = out[todo]
             ok &= ~(draw[:, :, None] == prev[:, None, :]).any(axis=2)
-        order = np.argsort(draw, axis=1, kind="stable")
-        sd = np.take_along_axis(draw, order, axis=1)
-        first = np.ones_like(sd, dtype=bool)
-        first[:, 1:] = sd[:, 1:] != sd[:, :-1]
-        uniq = np.empty_like(first)
-        np.put_along_axis(uniq, order, first, axis=1)
-        ok &= uniq
+        ok &= first_in_row(draw)
         slot = filled[todo][:, None] + np.cumsum(ok, axis=1) - 1
         take = ok & (slot < n_negatives)
         r, c = np.nonzero(take)
@@ -103,3 +97,15 @@ def sampled_evaluate(
     vals = ranking_metrics(ranked, relevant, ks, metrics)
     return {f"sampled_{m}@{kk}": float(v[:, j].mean()) for m, v in vals.items()
             for j, kk in enumerate(ks)}
+
+
+def first_in_row(values: np.ndarray) -> np.ndarray:
+    """Boolean mask, shape of the 2-D ``values``: True where a value occurs for the first time in its
+    row (left to right), False at its repeats."""
+    order = np.argsort(values, axis=1, kind="stable")  # stable: the leftmost copy sorts first
+    ordered = np.take_along_axis(values, order, axis=1)
+    first = np.ones_like(ordered, dtype=bool)
+    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    out = np.empty_like(first)
+    np.put_along_axis(out, order, first, axis=1)
+    return out
