@@ -8,15 +8,22 @@ features.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from movielens_lessons.errors import ConfigError
 from movielens_lessons.models.base import BaseRecommender
+from movielens_lessons.models.registry import create_model
 from movielens_lessons.models.topk import top_k
 
 #: Users per block of candidate generation: bounds the dense (block, n_items) score rows.
 USER_BLOCK = 256
+#: Retriever settings used unless ``retriever_params`` overrides them: EASE pruned to the 3 000 most
+#: popular items inverts a 3 000² Gram matrix instead of a 9 700² one (≈ 30× less work, fitted twice
+#: per ``fit``) and measured the same NDCG@10 on ml-latest-small (P1 0.4037 vs 0.4038, P2 0.1300).
+DEFAULT_RETRIEVER_PARAMS: dict[str, dict[str, Any]] = {"ease": {"max_items": 3000}}
 
 
 @dataclass(frozen=True)
@@ -89,3 +96,47 @@ def _candidates_block(
         ranks=np.column_stack([r[rows, items] for r in all_ranks]).astype(np.float32),
         best=np.column_stack(best).astype(np.float32),
     )
+
+
+def parse_retrievers(spec: str, own_name: str) -> list[tuple[str, str]]:
+    """``(label, registry name)`` per comma-separated entry of ``spec``: ``"seq=item-knn"`` is
+    item-kNN labelled ``seq`` (so one model can serve twice with different settings); a bare name is
+    its own label. ``own_name``: the ranker's registry name, which may not retrieve for itself."""
+    specs = []
+    for entry in (e.strip() for e in spec.split(",")):
+        if not entry:
+            continue
+        label, _, model = (p.strip() for p in entry.partition("="))
+        specs.append((label, model or label))
+    if not specs:
+        raise ConfigError("retrievers must name at least one model, e.g. 'ease,most-popular'")
+    labels = [label for label, _ in specs]
+    if len(set(labels)) != len(labels):
+        raise ConfigError(
+            f"retrievers must not repeat a label, got {spec!r}; "
+            "write label=model (e.g. seq=item-knn) to use one model twice"
+        )
+    if any(not label for label in labels):
+        raise ConfigError(f"a retriever label is empty in {spec!r}")
+    if own_name in [model for _, model in specs]:
+        raise ConfigError(f"{own_name} cannot be its own retriever")
+    return specs
+
+
+def make_retrievers(
+    specs: list[tuple[str, str]], overrides: dict[str, dict[str, Any]] | None
+) -> list[BaseRecommender]:
+    """Unfitted retrievers for ``specs`` (:func:`parse_retrievers`): each registry model with
+    :data:`DEFAULT_RETRIEVER_PARAMS`, then ``overrides[label]`` on top."""
+    overrides = dict(overrides or {})
+    labels = [label for label, _ in specs]
+    unknown = set(overrides) - set(labels)
+    if unknown:
+        raise ConfigError(
+            f"retriever_params names {sorted(unknown)}, which are not among the retrievers "
+            f"{','.join(labels)!r}"
+        )
+    return [
+        create_model(model, **{**DEFAULT_RETRIEVER_PARAMS.get(model, {}), **overrides.get(label, {})})
+        for label, model in specs
+    ]

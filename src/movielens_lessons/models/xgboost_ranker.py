@@ -38,7 +38,12 @@ from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.errors import ConfigError, DataValidationError
 from movielens_lessons.features.items import slug
 from movielens_lessons.models.base import BaseRecommender
-from movielens_lessons.models.ranker_candidates import Candidates, candidates
+from movielens_lessons.models.ranker_candidates import (
+    Candidates,
+    candidates,
+    make_retrievers,
+    parse_retrievers,
+)
 from movielens_lessons.models.ranker_features import (
     FeatureTables,
     feature_names,
@@ -51,14 +56,10 @@ from movielens_lessons.models.ranker_labels import (
     label_window,
     window_labels,
 )
-from movielens_lessons.models.registry import create_model
+from movielens_lessons.models.ranker_training import stack_rows, stage_one_metrics, train_booster
 
 BOOSTER_FILE = "booster.ubj"
 RETRIEVER_DIR = "retrievers"
-#: Retriever settings used unless ``retriever_params`` overrides them: EASE pruned to the 3 000 most
-#: popular items inverts a 3 000² Gram matrix instead of a 9 700² one (≈ 30× less work, fitted twice
-#: per ``fit``) and measured the same NDCG@10 on ml-latest-small (P1 0.4037 vs 0.4038, P2 0.1300).
-DEFAULT_RETRIEVER_PARAMS: dict[str, dict[str, Any]] = {"ease": {"max_items": 3000}}
 _OBJECTIVES = ("rank:ndcg", "rank:pairwise", "rank:map", "binary:logistic")
 
 
@@ -134,46 +135,15 @@ class XGBoostRanker(BaseRecommender):
     # --- configuration ---------------------------------------------------------------------------
 
     def retriever_specs(self) -> list[tuple[str, str]]:
-        """``(label, registry name)`` per retriever: ``"seq=item-knn"`` is item-kNN labelled ``seq``
-        (so one model can serve twice with different settings); a bare name is its own label."""
-        specs = []
-        for entry in (e.strip() for e in str(self.retrievers).split(",")):
-            if not entry:
-                continue
-            label, _, model = (p.strip() for p in entry.partition("="))
-            specs.append((label, model or label))
-        if not specs:
-            raise ConfigError("retrievers must name at least one model, e.g. 'ease,most-popular'")
-        labels = [label for label, _ in specs]
-        if len(set(labels)) != len(labels):
-            raise ConfigError(
-                f"retrievers must not repeat a label, got {self.retrievers!r}; "
-                "write label=model (e.g. seq=item-knn) to use one model twice"
-            )
-        if any(not label for label in labels):
-            raise ConfigError(f"a retriever label is empty in {self.retrievers!r}")
-        if self.name in [model for _, model in specs]:
-            raise ConfigError(f"{self.name} cannot be its own retriever")
-        return specs
+        """``(label, registry name)`` per retriever (see :func:`parse_retrievers`)."""
+        return parse_retrievers(str(self.retrievers), self.name)
 
     def retriever_names(self) -> list[str]:
         """The retrievers' labels, in order (feature-name prefixes, artifact folder names)."""
         return [label for label, _ in self.retriever_specs()]
 
     def _make_retrievers(self) -> list[BaseRecommender]:
-        overrides = dict(self.retriever_params or {})
-        unknown = set(overrides) - set(self.retriever_names())
-        if unknown:
-            raise ConfigError(
-                f"retriever_params names {sorted(unknown)}, which are not among the retrievers "
-                f"{self.retrievers!r}"
-            )
-        return [
-            create_model(
-                model, **{**DEFAULT_RETRIEVER_PARAMS.get(model, {}), **overrides.get(label, {})}
-            )
-            for label, model in self.retriever_specs()
-        ]
+        return make_retrievers(self.retriever_specs(), self.retriever_params)
 
     def _check_params(self) -> None:
         if self.objective not in _OBJECTIVES:
@@ -219,105 +189,33 @@ class XGBoostRanker(BaseRecommender):
     # --- fitting ---------------------------------------------------------------------------------
 
     def _fit(self, dataset: Dataset) -> None:
-        import xgboost as xgb
-
         self._check_params()
         if dataset.timestamps is None:
             raise DataValidationError(
                 f"{self.name} carves its label window by time and needs timestamps; this dataset has none"
             )
-        names = self.retriever_names()
         self._select_features()
         # one or more label windows, each with stage one refitted on the data before it; the
         # features come from that data only
         parts = [self._window_rows(dataset, w) for w in range(int(self.n_windows))]
-        x = np.vstack([p["x"] for p in parts])
-        labels = np.concatenate([p["labels"] for p in parts])
-        prior = None if parts[0]["prior"] is None else np.concatenate([p["prior"] for p in parts])
-        offsets = np.cumsum([0] + [len(p["users"]) for p in parts[:-1]])
-        qid = np.concatenate([p["rows"] + o for p, o in zip(parts, offsets, strict=True)])
-        row_user = np.concatenate([p["users"][p["rows"]] for p in parts])
-        first = parts[0]
-        n_window = first["n_window"]
-        metrics: dict[str, Any] = {
-            "n_candidates": int(self.n_candidates),
-            "candidate_recall": float(first["labels"].sum() / max(n_window, 1)),
-            "candidates_per_user": float(len(first["labels"]) / max(len(first["users"]), 1)),
-            "label_window_positives": int(n_window),
-            "n_windows": int(self.n_windows),
-        }
-        for j, name in enumerate(names):
-            hits = first["labels"][first["ranks"][:, j] <= self.n_candidates].sum()
-            metrics[f"recall_{name}"] = float(hits / max(n_window, 1))
-
-        # groups (user × window) with a positive candidate are the only ones with a gradient
-        has_pos = np.bincount(qid, weights=labels, minlength=int(qid.max()) + 1) > 0
-        rng = np.random.default_rng(self.random_state)
-        group_users = np.unique(row_user[has_pos[qid]])
-        if len(group_users) < 2:
-            raise DataValidationError(
-                f"{self.name}: only {len(group_users)} user(s) have a label-window item among their "
-                "candidates; raise n_candidates or add retrievers"
-            )
-        # whole users are held out (in every window), so early stopping never sees a fitted user;
-        # with n_folds > 1 every user is held out once and the booster is refitted on all of them
-        # for the median of the folds' best rounds: one split of ~120 users stopped anywhere
-        # between round 0 and round 130 depending on the seed (P2 NDCG@10 0.130-0.159)
-        def matrix(rows: np.ndarray):
-            return xgb.DMatrix(
-                x[rows],
-                label=labels[rows],
-                qid=qid[rows],
-                base_margin=None if prior is None else prior[rows],
-                feature_names=self.feature_names_,
-                nthread=int(self.num_threads),
-            )
-
-        n_folds = min(int(self.n_folds), len(group_users))  # no fold without a user
-        if n_folds > 1:
-            fold_of = np.full(dataset.n_users, -1)
-            fold_of[rng.permutation(group_users)] = np.arange(len(group_users)) % n_folds
-            folds = [fold_of == f for f in range(n_folds)]
-        else:
-            n_eval = min(max(1, round(len(group_users) * self.eval_fraction)), len(group_users) - 1)
-            eval_users = np.zeros(dataset.n_users, dtype=bool)
-            eval_users[rng.choice(group_users, n_eval, replace=False)] = True
-            folds = [eval_users]
-        bests, scores = [], []
-        for held_users in folds:
-            history: dict[str, Any] = {}
-            booster = xgb.train(
-                self._booster_params(),
-                matrix(has_pos[qid] & ~held_users[row_user]),
-                num_boost_round=int(self.n_estimators),
-                evals=[(matrix(has_pos[qid] & held_users[row_user]), "eval")],
-                early_stopping_rounds=int(self.early_stopping_rounds),
-                evals_result=history,
-                verbose_eval=False,
-            )
-            bests.append(int(booster.best_iteration))
-            scores.append(float(history["eval"]["ndcg@10"][booster.best_iteration]))
-        best = int(np.median(bests))
-        if n_folds > 1:
-            booster = xgb.train(
-                self._booster_params(), matrix(has_pos[qid]), num_boost_round=best + 1
-            )
-        # keep only the rounds up to the best one, so predictions need no iteration_range
-        self.booster_ = booster[: best + 1]
-        metrics.update(
-            {
-                "best_iteration": best,
-                "fold_best_iterations": bests,
-                "eval_ndcg@10": float(np.mean(scores)),
-                "n_users_with_labels": len(group_users),
-                "n_folds": n_folds,
-            }
+        metrics = stage_one_metrics(parts[0], self.retriever_names(), int(self.n_candidates))
+        metrics["n_windows"] = int(self.n_windows)
+        self.booster_, fitted = train_booster(
+            self._booster_params(),
+            stack_rows(parts),
+            self.feature_names_,
+            n_users=dataset.n_users,
+            n_folds=int(self.n_folds),
+            eval_fraction=float(self.eval_fraction),
+            n_estimators=int(self.n_estimators),
+            early_stopping_rounds=int(self.early_stopping_rounds),
+            random_state=int(self.random_state),
+            nthread=int(self.num_threads),
         )
-
         # stage one again, on everything: the label window is ordinary history at test time
         self.retrievers_ = [r.fit(dataset) for r in self._make_retrievers()]
         self.tables_ = feature_tables(dataset, self.recent_days)
-        self.training_metrics_ = metrics
+        self.training_metrics_ = metrics | fitted
 
     def _select_features(self) -> None:
         """``keep_columns_`` / ``feature_names_``: every feature but those in ``drop_features``."""
