@@ -15,12 +15,9 @@ from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.errors import ConfigError
 from movielens_lessons.models.base import BaseRecommender
+from movielens_lessons.models.rating_features import RatingTables
 from movielens_lessons.models.registry import create_model
-from movielens_lessons.models.xgboost_rating import (
-    XGBoostRating,
-    assign_folds,
-    rating_stats,
-)
+from movielens_lessons.models.xgboost_rating import XGBoostRating
 
 from .contract import ContractSuite, cluster_data  # noqa: F401  (fixture)
 
@@ -44,24 +41,6 @@ def fitted(cluster_data: Dataset) -> XGBoostRating:  # noqa: F811
     return XGBoostRating(**SMALL).fit(cluster_data)
 
 
-def test_folds_spread_every_user_over_all_folds() -> None:
-    users = np.repeat(np.arange(4), [10, 3, 7, 1])
-    folds = assign_folds(users, 3, np.random.default_rng(0))
-    assert folds.shape == users.shape and set(np.unique(folds)) <= {0, 1, 2}
-    for u, n in enumerate([10, 3, 7, 1]):
-        counts = np.bincount(folds[users == u], minlength=3)
-        assert counts.sum() == n and counts.max() - counts.min() <= 1
-
-
-def test_rating_stats_formulas() -> None:
-    index = np.array([0, 0, 0, 2])
-    ratings = np.array([1.0, 3.0, 5.0, 4.0])
-    stats = rating_stats(index, ratings, 3, damping=2.0, global_mean=3.5)
-    np.testing.assert_allclose(stats[0], [3.0, (9 + 7) / 5, np.std([1, 3, 5])], rtol=1e-6)
-    assert np.isnan(stats[1, 0]) and stats[1, 1] == pytest.approx(3.5) and np.isnan(stats[1, 2])
-    assert stats[2, 0] == 4.0 and np.isnan(stats[2, 2])
-
-
 def test_training_rows_never_see_their_own_rating(monkeypatch: pytest.MonkeyPatch) -> None:
     """User 1 rates movie 10 with 5 stars and everything else with 1: a user mean that included the 5
     would exceed 1; out of fold, the row of movie 10 must see exactly 1.0 (the user's other ratings),
@@ -82,8 +61,8 @@ def test_training_rows_never_see_their_own_rating(monkeypatch: pytest.MonkeyPatc
         captured.setdefault("rows", np.column_stack([users, items]))
         return original(self, users, items, user_stats, item_stats, affinity, base_preds)
 
-    original = XGBoostRating._assemble
-    monkeypatch.setattr(XGBoostRating, "_assemble", spy)
+    original = RatingTables.rows
+    monkeypatch.setattr(RatingTables, "rows", spy)
     XGBoostRating(n_folds=5, n_trees=5, base_models="bias-baseline").fit(ds)
     u, i = ds.user_index([1])[0], ds.item_index([10])[0]
     row = np.flatnonzero((captured["rows"][:, 0] == u) & (captured["rows"][:, 1] == i))[0]
