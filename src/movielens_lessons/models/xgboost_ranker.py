@@ -242,7 +242,8 @@ class XGBoostRanker(BaseRecommender):
         """Ranker rows for users with a positive in ``window``: retrievers and feature tables fitted
         on ``history`` only, candidates among items unseen in ``history``, label 1 for ``window``'s
         positives. Keys: ``x`` (features), ``labels``, ``prior`` (base margins or None), ``rows``
-        (index into ``users``), ``ranks`` (per retriever), ``users`` (internal ids), ``n_window``.
+        (index into ``users``), ``items`` (internal ids), ``ranks`` (per retriever), ``users``
+        (internal ids), ``n_window``.
 
         ``fit`` calls it with a label window carved from the training data; calling it with
         (train, test) builds the same rows for the test period (diagnostics only: those labels must
@@ -260,6 +261,7 @@ class XGBoostRanker(BaseRecommender):
             "labels": self._training_labels(cand, users, positives),
             "prior": self._prior(cand),
             "rows": cand.rows,
+            "items": cand.items,
             "ranks": cand.ranks,
             "users": users,
             "n_window": positives.n_interactions,
