@@ -23,7 +23,7 @@ import argparse
 import numpy as np
 import scipy.sparse as sp
 
-from ranker_transfer import dcg_at_10, predict, train
+from ranker_transfer import ceiling_and_transfer, dcg_at_10
 
 GROUPS = {
     "seq": ["seq5", "seq5_ratio"],
@@ -132,38 +132,19 @@ def main() -> None:
         rows = model.label_rows(history, window)
         rows["x"] = np.hstack([rows["x"], extra_features(history, rows)])
         worlds.append(rows)
-    test_world = worlds[0]
     every = model.feature_names_ + [n for group in GROUPS.values() for n in group]
     params = model._booster_params() | {"nthread": 2}
-    prior_dcg = dcg_at_10(test_world["prior"], test_world["labels"], test_world["rows"]).mean()
+    prior_dcg = dcg_at_10(worlds[0]["prior"], worlds[0]["labels"], worlds[0]["rows"]).mean()
     print(f"{args.protocol}: prior (EASE order) DCG@10 within candidates {prior_dcg:.4f}")
     print("gain over EASE's order, one figure per seed: ceiling | transfer")
     for group in ["none", *GROUPS, "all"]:
         added = {n for g, names in GROUPS.items() if group in (g, "all") for n in names}
         keep = [j for j, n in enumerate(every) if j < len(model.feature_names_) or n in added]
         names = [every[j] for j in keep]
-        t, w = (dict(world, x=world["x"][:, keep]) for world in worlds)
-        rng = np.random.default_rng(0)
-        ceiling, transfer = [], []
-        for seed in range(args.seeds):
-            p = params | {"seed": seed}
-            groups = np.unique(t["rows"][t["labels"] > 0])
-            fold = rng.integers(0, 5, size=len(t["users"]))
-            score = np.zeros(len(t["labels"]))
-            for f in range(5):
-                fit_groups = groups[fold[groups] != f]
-                stop = rng.choice(fit_groups, len(fit_groups) // 5, replace=False)
-                booster = train(p, t, np.isin(t["rows"], np.setdiff1d(fit_groups, stop)),
-                                np.isin(t["rows"], stop), names)
-                held = fold[t["rows"]] == f
-                score[held] = predict(booster, t, held, names)
-            ceiling.append(dcg_at_10(score, t["labels"], t["rows"]).mean())
-            groups = np.unique(w["rows"][w["labels"] > 0])
-            stop = rng.choice(groups, len(groups) // 5, replace=False)
-            booster = train(p, w, np.isin(w["rows"], np.setdiff1d(groups, stop)),
-                            np.isin(w["rows"], stop), names)
-            margin = predict(booster, t, np.ones(len(t["labels"]), dtype=bool), names)
-            transfer.append(dcg_at_10(margin, t["labels"], t["rows"]).mean())
+        test_world, window_world = (dict(world, x=world["x"][:, keep]) for world in worlds)
+        ceiling, transfer, _ = ceiling_and_transfer(
+            test_world, window_world, names, params, args.seeds
+        )
 
         def gain(values: list[float]) -> str:
             return " ".join(f"{100 * (v / prior_dcg - 1):+.1f}" for v in values)

@@ -58,6 +58,39 @@ def predict(booster, part: dict, mask: np.ndarray, names: list[str]) -> np.ndarr
     return booster.predict(dm, output_margin=True)
 
 
+def ceiling_and_transfer(
+    test_world: dict, window_world: dict, names: list[str], params: dict, seeds: int
+) -> tuple[list[float], list[float], list[np.ndarray]]:
+    """Mean DCG@10 of the test world's candidates per seed: ``ceiling`` (5 folds of test-world users,
+    early stopping on a fifth of each fold's training users) and ``transfer`` (trained on the label
+    window as ``fit`` trains it, minus the refit), plus the transfer's test-world margins."""
+    rng = np.random.default_rng(0)
+    ceiling, transfer, margins = [], [], []
+    for seed in range(seeds):
+        booster_params = params | {"seed": seed}
+        groups = np.unique(test_world["rows"][test_world["labels"] > 0])
+        fold = rng.integers(0, 5, size=len(test_world["users"]))
+        score = np.zeros(len(test_world["labels"]))
+        for f in range(5):
+            fit_groups = groups[fold[groups] != f]
+            stop_groups = rng.choice(fit_groups, len(fit_groups) // 5, replace=False)
+            fit_mask = np.isin(test_world["rows"], np.setdiff1d(fit_groups, stop_groups))
+            booster = train(booster_params, test_world, fit_mask,
+                            np.isin(test_world["rows"], stop_groups), names)
+            held = fold[test_world["rows"]] == f
+            score[held] = predict(booster, test_world, held, names)
+        ceiling.append(dcg_at_10(score, test_world["labels"], test_world["rows"]).mean())
+        groups = np.unique(window_world["rows"][window_world["labels"] > 0])
+        stop_groups = rng.choice(groups, len(groups) // 5, replace=False)
+        booster = train(booster_params, window_world,
+                        np.isin(window_world["rows"], np.setdiff1d(groups, stop_groups)),
+                        np.isin(window_world["rows"], stop_groups), names)
+        every = np.ones(len(test_world["labels"]), dtype=bool)
+        margins.append(predict(booster, test_world, every, names))
+        transfer.append(dcg_at_10(margins[-1], test_world["labels"], test_world["rows"]).mean())
+    return ceiling, transfer, margins
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--protocol", choices=["P1", "P2"], default="P1")
@@ -88,37 +121,15 @@ def main() -> None:
     names = model.feature_names_
     base = model._booster_params() | {"nthread": 2}
     prior_dcg = dcg_at_10(test_world["prior"], test_world["labels"], test_world["rows"]).mean()
-    rng = np.random.default_rng(0)
 
-    ceiling, transfer = [], []
-    shrunk: dict[float, list[float]] = {a: [] for a in (0.25, 0.5, 0.75)}
-    for seed in range(args.seeds):
-        booster_params = base | {"seed": seed}
-        # ceiling: 5 folds of test-world users; early stopping on a fifth of the training users
-        groups = np.unique(test_world["rows"][test_world["labels"] > 0])
-        fold = rng.integers(0, 5, size=len(test_world["users"]))
-        score = np.zeros(len(test_world["labels"]))
-        for f in range(5):
-            fit_groups = groups[fold[groups] != f]
-            stop_groups = rng.choice(fit_groups, len(fit_groups) // 5, replace=False)
-            fit_mask = np.isin(test_world["rows"], np.setdiff1d(fit_groups, stop_groups))
-            booster = train(booster_params, test_world, fit_mask,
-                            np.isin(test_world["rows"], stop_groups), names)
-            held = fold[test_world["rows"]] == f
-            score[held] = predict(booster, test_world, held, names)
-        ceiling.append(dcg_at_10(score, test_world["labels"], test_world["rows"]).mean())
-        # transfer: exactly what fit does (minus the refit), then the test world
-        groups = np.unique(window_world["rows"][window_world["labels"] > 0])
-        stop_groups = rng.choice(groups, len(groups) // 5, replace=False)
-        booster = train(booster_params, window_world,
-                        np.isin(window_world["rows"], np.setdiff1d(groups, stop_groups)),
-                        np.isin(window_world["rows"], stop_groups), names)
-        every = np.ones(len(test_world["labels"]), dtype=bool)
-        margin = predict(booster, test_world, every, names)
-        transfer.append(dcg_at_10(margin, test_world["labels"], test_world["rows"]).mean())
-        for alpha, values in shrunk.items():
-            mixed = test_world["prior"] + alpha * (margin - test_world["prior"])
-            values.append(dcg_at_10(mixed, test_world["labels"], test_world["rows"]).mean())
+    ceiling, transfer, margins = ceiling_and_transfer(
+        test_world, window_world, names, base, args.seeds
+    )
+    shrunk = {
+        alpha: [dcg_at_10(test_world["prior"] + alpha * (m - test_world["prior"]),
+                          test_world["labels"], test_world["rows"]).mean() for m in margins]
+        for alpha in (0.25, 0.5, 0.75)
+    }
 
     def gain(values: list[float]) -> str:
         g = 100 * (np.array(values) / prior_dcg - 1)
