@@ -13,7 +13,10 @@ and reports DCG@10 within the candidates (binary labels), relative to the prior 
   users' *test* labels: a bound on what these features can add, never a result);
 - ``transfer``: a ranker trained on the label-window world, scored on the test world (what fit does);
   ``shrunk transfer α``: the same with its corrections scaled, prior + α · (margin − prior): whether the
-  corrections point the right way but are too strong for the test world's better retrievers.
+  corrections point the right way but are too strong for the test world's better retrievers;
+- ``nested α``: α chosen without the test world: a ranker trained on a window carved again from the
+  label window's history (the *nested world*) is scored on the label-window world, the best α of
+  0, 0.25, …, 1 there is kept and applied to the transfer (``--nested``).
 
     MOVIELENS_DATA_DIR=../shared/data python benchmarks/ranker_transfer.py [--protocol P1] [--param k=v]
 """
@@ -91,11 +94,40 @@ def ceiling_and_transfer(
     return ceiling, transfer, margins
 
 
+ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def nested_alpha(
+    nested_world: dict, window_world: dict, test_world: dict, margins: list[np.ndarray],
+    names: list[str], params: dict,
+) -> tuple[list[float], list[float]]:
+    """Per seed, the α of :data:`ALPHAS` that a ranker trained on ``nested_world`` scores best with
+    on ``window_world``, and the test-world DCG@10 of the transfer ``margins`` shrunk by it."""
+    rng = np.random.default_rng(1)
+    every = np.ones(len(window_world["labels"]), dtype=bool)
+    chosen, values = [], []
+    for seed, margin in enumerate(margins):
+        groups = np.unique(nested_world["rows"][nested_world["labels"] > 0])
+        stop = rng.choice(groups, len(groups) // 5, replace=False)
+        booster = train(params | {"seed": seed}, nested_world,
+                        np.isin(nested_world["rows"], np.setdiff1d(groups, stop)),
+                        np.isin(nested_world["rows"], stop), names)
+        inner = predict(booster, window_world, every, names)
+        prior = window_world["prior"]
+        alpha = max(ALPHAS, key=lambda a: dcg_at_10(
+            prior + a * (inner - prior), window_world["labels"], window_world["rows"]).mean())
+        chosen.append(alpha)
+        shrunk = test_world["prior"] + alpha * (margin - test_world["prior"])
+        values.append(dcg_at_10(shrunk, test_world["labels"], test_world["rows"]).mean())
+    return chosen, values
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--protocol", choices=["P1", "P2"], default="P1")
     parser.add_argument("--param", action="append", default=[], help="ranker KEY=VALUE (JSON value)")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--nested", action="store_true", help="also choose α in a nested window")
     args = parser.parse_args()
 
     from movielens_lessons.data.loading import load_dataset
@@ -115,9 +147,10 @@ def main() -> None:
              else user_temporal_split(data, test_size=0.2))
     model = XGBoostRanker(**params)
     test_world = model.label_rows(split.train, split.test)
-    window_world = model.label_rows(
-        *label_window(split.train, model.validation, model.validation_fraction, model.random_state)
+    history, window = label_window(
+        split.train, model.validation, model.validation_fraction, model.random_state
     )
+    window_world = model.label_rows(history, window)
     names = model.feature_names_
     base = model._booster_params() | {"nthread": 2}
     prior_dcg = dcg_at_10(test_world["prior"], test_world["labels"], test_world["rows"]).mean()
@@ -142,6 +175,12 @@ def main() -> None:
     print(f"transfer (trained on the label window, as fit does):    {gain(transfer)}")
     for alpha, values in shrunk.items():
         print(f"shrunk transfer, α = {alpha}:                           {gain(values)}")
+    if args.nested:
+        nested_world = model.label_rows(*label_window(
+            history, model.validation, model.validation_fraction, model.random_state + 1
+        ))
+        chosen, values = nested_alpha(nested_world, window_world, test_world, margins, names, base)
+        print(f"nested α (chosen per seed: {chosen}):             {gain(values)}")
 
 
 if __name__ == "__main__":
