@@ -20,6 +20,7 @@ from movielens_lessons.data.readers.csv_release import RATINGS_TYPES
 from movielens_lessons.data.readers.textfile import (
     LineLocator,
     check_file,
+    field_int,
     read_delimited,
     text_lines,
 )
@@ -73,15 +74,6 @@ def read_ratings_dat(path: str | Path, *, scale: tuple[float, float] | None = No
     )
 
 
-def _int(text: str, path: Path, line: int, column: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise DataValidationError(
-            f"value {text!r} is not an integer", path=path, line=line, column=column, value=text
-        ) from None
-
-
 def _fields(path: Path, line: int, text: str, at_least: int, layout: str) -> list[str]:
     parts = text.split(SEP)
     if len(parts) < at_least:
@@ -97,7 +89,7 @@ def read_movies_dat(path: str | Path, *, encoding: str = "utf-8") -> pd.DataFram
     ids, titles, genres = [], [], []
     for line, text in text_lines(p, encoding):
         parts = _fields(p, line, text, 3, "MovieID::Title::Genres")
-        ids.append(_int(parts[0], p, line, C.ITEM))
+        ids.append(field_int(parts[0], p, line, C.ITEM))
         titles.append(SEP.join(parts[1:-1]))
         genres.append(parts[-1])
     if not ids:
@@ -111,10 +103,10 @@ def read_tags_dat(path: str | Path, *, encoding: str = "utf-8") -> pd.DataFrame:
     users, items, tags, stamps = [], [], [], []
     for line, text in text_lines(p, encoding):
         parts = _fields(p, line, text, 4, "UserID::MovieID::Tag::Timestamp")
-        users.append(_int(parts[0], p, line, C.USER))
-        items.append(_int(parts[1], p, line, C.ITEM))
+        users.append(field_int(parts[0], p, line, C.USER))
+        items.append(field_int(parts[1], p, line, C.ITEM))
         tags.append(SEP.join(parts[2:-1]))
-        stamps.append(_int(parts[-1], p, line, C.TIMESTAMP))
+        stamps.append(field_int(parts[-1], p, line, C.TIMESTAMP))
     return pd.DataFrame(
         {
             C.USER: np.asarray(users, dtype=np.int32),
@@ -135,7 +127,7 @@ def read_users_dat(path: str | Path, *, encoding: str = "latin-1") -> pd.DataFra
     rows = []
     for line, text in text_lines(p, encoding):
         parts = _fields(p, line, text, 5, "UserID::Gender::Age::Occupation::Zip-code")
-        code = _int(parts[3], p, line, C.OCCUPATION)
+        code = field_int(parts[3], p, line, C.OCCUPATION)
         if not 0 <= code < len(ML1M_OCCUPATIONS):
             raise DataValidationError(
                 f"occupation code {code} is not one of 0..{len(ML1M_OCCUPATIONS) - 1}",
@@ -146,9 +138,9 @@ def read_users_dat(path: str | Path, *, encoding: str = "latin-1") -> pd.DataFra
             )
         rows.append(
             (
-                _int(parts[0], p, line, C.USER),
+                field_int(parts[0], p, line, C.USER),
                 parts[1],
-                _int(parts[2], p, line, C.AGE),
+                field_int(parts[2], p, line, C.AGE),
                 ML1M_OCCUPATIONS[code],
                 parts[4],
             )

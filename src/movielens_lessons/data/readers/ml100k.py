@@ -20,6 +20,7 @@ from movielens_lessons.data.readers.dat_release import users_frame
 from movielens_lessons.data.readers.textfile import (
     LineLocator,
     check_file,
+    field_int,
     read_delimited,
     text_lines,
 )
@@ -103,16 +104,7 @@ def read_u_item(
                 line=line,
                 value=text,
             )
-        try:
-            ids.append(int(parts[0]))
-        except ValueError:
-            raise DataValidationError(
-                f"value {parts[0]!r} is not an integer",
-                path=p,
-                line=line,
-                column=C.ITEM,
-                value=parts[0],
-            ) from None
+        ids.append(field_int(parts[0], p, line, C.ITEM))
         flags = parts[_ITEM_FIELDS:]
         bad = [f for f in flags if f not in ("0", "1")]
         if bad:

@@ -299,3 +299,13 @@ def text_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
         line = line.removesuffix("\r")
         if line:
             yield n, line
+
+
+def field_int(text: str, path: Path, line: int, column: str) -> int:
+    """``text`` as an int, or a :class:`DataValidationError` naming the file, line and column."""
+    try:
+        return int(text)
+    except ValueError:
+        raise DataValidationError(
+            f"value {text!r} is not an integer", path=path, line=line, column=column, value=text
+        ) from None
