@@ -8,10 +8,10 @@ import pytest
 
 from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.features.items import genre_matrix
 from movielens_lessons.models.rating_features import (
     RatingTables,
     feature_names,
-    item_genres,
     item_meta,
     rating_stats,
     rating_tables,
@@ -45,7 +45,7 @@ def test_tables_round_trip_and_rows_follow_feature_names() -> None:
     )
     ds = Dataset.from_frame(frame, movies=movies)
     meta, meta_names = item_meta(ds, top_tags=0)
-    tables = rating_tables(ds, 5.0, 3.25, meta, item_genres(ds))
+    tables = rating_tables(ds, 5.0, 3.25, meta, genre_matrix(ds))
     users, items = np.asarray(ds.users), np.asarray(ds.items)
     base = np.full((len(users), 2), 3.0, dtype=np.float32)
     x = tables.features(users, items, base)

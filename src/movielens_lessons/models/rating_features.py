@@ -207,13 +207,6 @@ def pair_affinity(
         return np.where(count > 0, total / count, np.nan).astype(np.float32)
 
 
-def item_genres(dataset: Dataset) -> sp.csr_matrix:
-    """The items' 0/1 genre matrix ``(n_items, n_genres)`` as CSR."""
-    from movielens_lessons.features.items import genre_matrix
-
-    return genre_matrix(dataset).tocsr()
-
-
 def item_meta(dataset: Dataset, top_tags: int) -> tuple[np.ndarray, list[str]]:
     """Catalogue columns (genres, year, tags, IMDb runtime/rating/log votes when the movies carry
     them; no MovieLens-rating-derived ones) ``(n_items, m)`` and names."""

@@ -27,6 +27,7 @@ import pandas as pd
 from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.errors import ConfigError
+from movielens_lessons.features.items import genre_matrix
 from movielens_lessons.models.base import BaseRecommender, _lookup
 from movielens_lessons.models.rating_booster import (
     booster_contribs,
@@ -37,7 +38,6 @@ from movielens_lessons.models.rating_booster import (
 from movielens_lessons.models.rating_features import (
     RatingTables,
     feature_names,
-    item_genres,
     item_meta,
     rating_tables,
 )
@@ -140,7 +140,7 @@ class XGBoostRating(BaseRecommender):
 
         # out-of-fold features of the training rows
         meta, meta_names = item_meta(dataset, int(self.top_tags))
-        genres = item_genres(dataset)
+        genres = genre_matrix(dataset)
         oof = out_of_fold(dataset, folds, int(self.n_folds), self.damping, genres, names)
         oof_seconds = time.perf_counter() - clock
         # everything again from all training data, for prediction time
