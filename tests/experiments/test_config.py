@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import tomli_w
 import tomllib
 
 from movielens_lessons.errors import ConfigError, MissingExtraError
@@ -12,7 +13,6 @@ from movielens_lessons.experiments.config import (
     config_from_dict,
     default_config_path,
     load_config,
-    to_toml,
 )
 from movielens_lessons.models.registry import MODELS, create_model
 
@@ -75,7 +75,7 @@ def test_default_path_finds_the_shipped_config(monkeypatch, tmp_path) -> None:
 
 def test_toml_round_trip() -> None:
     config = load_config(SHIPPED)
-    again = config_from_dict(tomllib.loads(to_toml(config.to_dict())))
+    again = config_from_dict(tomllib.loads(tomli_w.dumps(config.to_dict())))
     assert again.to_dict() == config.to_dict()
 
 
@@ -123,7 +123,7 @@ def test_per_protocol_params_override_the_models_params_on_that_protocol_only() 
                                            "shrinkage": 5.0}
     out = config.to_dict()["models"]["item-knn"]
     assert out["protocols"] == {"user-random": {"n_neighbors": 50, "shrinkage": 5.0}}
-    again = config_from_dict(tomllib.loads(to_toml(config.to_dict())))
+    again = config_from_dict(tomllib.loads(tomli_w.dumps(config.to_dict())))
     assert again.model("item-knn") == m
 
 

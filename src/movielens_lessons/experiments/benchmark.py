@@ -35,9 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import tomli_w
 
 from movielens_lessons.data.dataset import Dataset
-from movielens_lessons.experiments.config import BenchmarkConfig, to_toml
+from movielens_lessons.experiments.config import BenchmarkConfig
 from movielens_lessons.experiments.environment import environment
 from movielens_lessons.experiments.leaderboard import build_leaderboard, write_leaderboard
 from movielens_lessons.experiments.runner import ProtocolRun, per_user_frame, run_protocols
@@ -112,7 +113,7 @@ def run_benchmark(
     config_dict = config.to_dict()
     header = (f"# Resolved configuration of run {run_id} ({started_at:%Y-%m-%d %H:%M} UTC).\n"
               f"# Rerun: movielens-lessons benchmark --config {out / 'config.toml'}\n")
-    (out / "config.toml").write_text(header + to_toml(config_dict), encoding="utf-8")
+    (out / "config.toml").write_text(header + tomli_w.dumps(config_dict), encoding="utf-8")
 
     if dataset is None:
         say(f"loading {config.dataset}")

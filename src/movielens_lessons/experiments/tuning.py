@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pandas as pd
+import tomli_w
 
 from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
@@ -29,7 +30,7 @@ from movielens_lessons.data.splits import split
 from movielens_lessons.errors import ConfigError
 from movielens_lessons.evaluation.evaluate import evaluate
 from movielens_lessons.evaluation.rating import evaluate_predictions
-from movielens_lessons.experiments.config import ProtocolConfig, parse_metric_at_k, toml_value
+from movielens_lessons.experiments.config import ProtocolConfig, parse_metric_at_k
 from movielens_lessons.models.registry import create_model, get_model_class, get_spec
 
 Space = Callable[[Any], dict[str, Any]]  # optuna.Trial -> parameters
@@ -128,16 +129,12 @@ class TuneResult:
     def to_toml(self) -> str:
         """A ``[models.NAME]`` fragment to paste into a benchmark config."""
         date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-        lines = [
-            f"# {self.command}",
-            f"# validation {self.metric}: untuned defaults {self.default_value:.4f} -> tuned "
-            f"{self.best_value:.4f} ({len(self.trials)} trials, {self.seconds:.0f} s, {date})",
-            f"[models.{self.model}]",
-            f"tuned_by = {toml_value(self.command)}",
-            f"tuned_validation = {toml_value(self.summary())}",
-        ]
-        lines += [f"{k} = {toml_value(_plain(v))}" for k, v in self.best_params.items()]
-        return "\n".join(lines) + "\n"
+        table = {"tuned_by": self.command, "tuned_validation": self.summary(),
+                 **{k: _plain(v) for k, v in self.best_params.items()}}
+        return (f"# {self.command}\n"
+                f"# validation {self.metric}: untuned defaults {self.default_value:.4f} -> tuned "
+                f"{self.best_value:.4f} ({len(self.trials)} trials, {self.seconds:.0f} s, {date})\n"
+                + tomli_w.dumps({"models": {self.model: table}}))
 
     def summary(self) -> str:
         return f"{self.metric} {self.default_value:.4f} -> {self.best_value:.4f}"
