@@ -3,8 +3,8 @@
 Every split is a pair of boolean row masks over a :class:`~movielens_lessons.data.dataset.Dataset`, turned
 into Datasets with ``Dataset.subset`` so that train, test, validation and fold-in share the parent's id maps
 (the same internal ids everywhere). Randomness comes only from ``numpy.random.default_rng(seed)``; the same
-data and seed always give the same split. All work is vectorised: per-user choices use each row's position
-within its user (rows are stored sorted by user, timestamp, item), never a Python loop over users.
+data and seed always give the same split. The masks and parameter checks live in
+:mod:`movielens_lessons.data.split_masks` (vectorised, no loop over users).
 
 Rounding: a share ``f`` of ``n`` rows is ``floor(f * n + 0.5)`` rows (half rounds up).
 """
@@ -12,16 +12,27 @@ Rounding: a share ``f`` of ``n`` rows is ``floor(f * n + 0.5)`` rows (half round
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
 import numpy as np
-import pandas as pd
 
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.data.leakage import LeakageReport, leakage_report
+from movielens_lessons.data.split_masks import (
+    check_count,
+    check_fraction,
+    check_seed,
+    parse_at,
+    position_in_user,
+    random_mask,
+    random_rank_in_user,
+    share,
+    temporal_mask,
+    user_random_mask,
+    user_temporal_mask,
+)
 from movielens_lessons.errors import ConfigError
 
 
@@ -42,139 +53,6 @@ class Split:
         named = {"train": self.train, "test": self.test, "validation": self.validation,
                  "fold_in": self.fold_in}
         return {k: v for k, v in named.items() if v is not None}
-
-
-# --- parameter checks ------------------------------------------------------------------------------
-
-
-def _fraction(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-        raise ConfigError(f"{name} must be a fraction strictly between 0 and 1; got {value!r}")
-    return float(value)
-
-
-def _count(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ConfigError(f"{name} must be an integer ≥ {minimum}; got {value!r}")
-    return int(value)
-
-
-def _seed(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ConfigError(f"seed must be an integer; got {value!r}")
-    return int(value)
-
-
-def _at_least_two(ds: Dataset) -> None:
-    if len(ds) < 2:
-        raise ConfigError(f"cannot split {len(ds)} interaction(s); need at least 2")
-
-
-def _timestamps(ds: Dataset, strategy: str) -> np.ndarray:
-    if ds.timestamps is None:
-        raise ConfigError(
-            f"strategy {strategy!r} needs timestamps and this data has none; "
-            "use 'random' or 'user-random'"
-        )
-    return ds.timestamps
-
-
-def _share(fraction: float, n: np.ndarray | int) -> np.ndarray:
-    """``floor(fraction * n + 0.5)``: rows a share amounts to, half rounding up (int64)."""
-    return np.floor(fraction * np.asarray(n, dtype=np.float64) + 0.5).astype(np.int64)
-
-
-# --- per-user positions (vectorised) -----------------------------------------------------------------
-
-
-def _position_in_user(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's 0-based position within its user in stored (time) order, and each row's user size."""
-    counts = ds.user_counts()
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    return np.arange(len(ds)) - starts[ds.users], counts[ds.users]
-
-
-def _random_rank_in_user(ds: Dataset, rng: np.random.Generator) -> np.ndarray:
-    """A uniformly random permutation of positions 0..n_u-1 within each user's rows."""
-    # user + U[0, 1) sorts users apart (rows are sorted by user) and shuffles within each user; one
-    # float sort is several times faster than lexsort on (user, key).
-    order = np.argsort(ds.users + rng.random(len(ds)), kind="stable")
-    pos, _ = _position_in_user(ds)
-    rank = np.empty(len(ds), dtype=np.int64)
-    rank[order] = pos  # the k-th row of a user's shuffled block gets rank k
-    return rank
-
-
-# --- test masks: one function per idea --------------------------------------------------------------
-
-
-def _random_mask(ds: Dataset, test_size: float, rng: np.random.Generator) -> np.ndarray:
-    n = len(ds)
-    n_test = int(np.clip(_share(test_size, n), 1, n - 1))
-    mask = np.zeros(n, dtype=bool)
-    mask[rng.permutation(n)[:n_test]] = True
-    return mask
-
-
-def _user_random_mask(
-    ds: Dataset, test_size: float, min_train: int, rng: np.random.Generator
-) -> np.ndarray:
-    _, n_u = _position_in_user(ds)
-    n_test = np.minimum(_share(test_size, n_u), np.maximum(n_u - min_train, 0))
-    return _random_rank_in_user(ds, rng) < n_test
-
-
-def _temporal_mask(ds: Dataset, test_size: float | None, at: int | None) -> np.ndarray:
-    ts = _timestamps(ds, "temporal")
-    if at is None:
-        n = len(ds)
-        n_test = int(np.clip(_share(test_size or 0.0, n), 1, n - 1))
-        at = int(np.sort(ts)[n - n_test])
-    # Ties at the cut go to TEST: train is strictly older than every test interaction.
-    mask = ts >= at
-    if mask.all() or not mask.any():
-        side = "train" if mask.all() else "test"
-        first, last = _iso(int(ts.min())), _iso(int(ts.max()))
-        raise ConfigError(
-            f"the temporal cut at {_iso(at)} leaves the {side} set empty; "
-            f"the data runs from {first} to {last}"
-        )
-    return mask
-
-
-def _user_temporal_mask(
-    ds: Dataset, test_size: float | None, leave_last: int | None, min_train: int
-) -> np.ndarray:
-    _timestamps(ds, "user-temporal")
-    pos, n_u = _position_in_user(ds)
-    wanted = _share(test_size, n_u) if leave_last is None else np.full(len(ds), leave_last)
-    n_test = np.minimum(wanted, np.maximum(n_u - min_train, 0))
-    # Stored order is (timestamp, item) within a user, so equal timestamps split by item id.
-    return pos >= n_u - n_test
-
-
-def _iso(seconds: int) -> str:
-    return pd.Timestamp(seconds, unit="s", tz="UTC").isoformat()
-
-
-def _parse_at(at: object) -> int:
-    """``at`` as int seconds since the epoch (UTC): an int, a digit string, or an ISO date/time."""
-    if isinstance(at, int | np.integer) and not isinstance(at, bool):
-        return int(at)
-    if isinstance(at, str):
-        if at.strip().lstrip("-").isdigit():
-            return int(at)
-        try:
-            stamp = pd.Timestamp(at)
-        except ValueError as exc:
-            raise ConfigError(
-                f"at must be epoch seconds or an ISO date like 2015-01-01; got {at!r}"
-            ) from exc
-        if stamp is pd.NaT:
-            raise ConfigError(f"at must be a date or epoch seconds; got {at!r}")
-        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-        return math.floor(stamp.timestamp())
-    raise ConfigError(f"at must be epoch seconds or an ISO date string; got {at!r}")
 
 
 # --- assembling a Split ---------------------------------------------------------------------------
@@ -200,6 +78,11 @@ def _assemble(
                  leakage=leakage_report(train, test))
 
 
+def _at_least_two(ds: Dataset) -> None:
+    if len(ds) < 2:
+        raise ConfigError(f"cannot split {len(ds)} interaction(s); need at least 2")
+
+
 def _name(ds: Dataset, part: str) -> str:
     return f"{ds.name}:{part}" if ds.name else part
 
@@ -220,15 +103,15 @@ def random_split(
     Leaks time (tests contain old interactions) and gives cold-start users; the report says how much.
     ``validation_size`` is a fraction of the *training* part, drawn the same way.
     """
-    test_size, seed = _fraction("test_size", test_size), _seed(seed)
+    test_size, seed = check_fraction("test_size", test_size), check_seed(seed)
     _at_least_two(ds)
     val = None
     if validation_size is not None:
-        vs = _fraction("validation_size", validation_size)
+        vs = check_fraction("validation_size", validation_size)
         def val(tr: Dataset) -> np.ndarray:
-            return _random_mask(tr, vs, _validation_rng(seed))
+            return random_mask(tr, vs, _validation_rng(seed))
     params = {"test_size": test_size, "seed": seed, "validation_size": validation_size}
-    return _assemble(ds, _random_mask(ds, test_size, np.random.default_rng(seed)), "random",
+    return _assemble(ds, random_mask(ds, test_size, np.random.default_rng(seed)), "random",
                      params, val)
 
 
@@ -244,17 +127,17 @@ def user_random_split(
     The count is capped so that each user keeps ≥ ``min_train`` training rows; users with
     ``n_u ≤ min_train`` stay entirely in train. No user is cold in test (when ``min_train ≥ 1``).
     """
-    test_size, seed = _fraction("test_size", test_size), _seed(seed)
-    min_train = _count("min_train", min_train, 0)
+    test_size, seed = check_fraction("test_size", test_size), check_seed(seed)
+    min_train = check_count("min_train", min_train, 0)
     _at_least_two(ds)
     val = None
     if validation_size is not None:
-        vs = _fraction("validation_size", validation_size)
+        vs = check_fraction("validation_size", validation_size)
         def val(tr: Dataset) -> np.ndarray:
-            return _user_random_mask(tr, vs, min_train, _validation_rng(seed))
+            return user_random_mask(tr, vs, min_train, _validation_rng(seed))
     params = {"test_size": test_size, "seed": seed, "min_train": min_train,
               "validation_size": validation_size}
-    mask = _user_random_mask(ds, test_size, min_train, np.random.default_rng(seed))
+    mask = user_random_mask(ds, test_size, min_train, np.random.default_rng(seed))
     return _assemble(ds, mask, "user-random", params, val)
 
 
@@ -273,17 +156,17 @@ def temporal_split(
     """
     if test_size is not None and at is not None:
         raise ConfigError("give either test_size or at for a temporal split, not both")
-    cut = None if at is None else _parse_at(at)
+    cut = None if at is None else parse_at(at)
     if cut is None:
-        test_size = 0.2 if test_size is None else _fraction("test_size", test_size)
+        test_size = 0.2 if test_size is None else check_fraction("test_size", test_size)
     _at_least_two(ds)
     val = None
     if validation_size is not None:
-        vs = _fraction("validation_size", validation_size)
+        vs = check_fraction("validation_size", validation_size)
         def val(tr: Dataset) -> np.ndarray:
-            return _temporal_mask(tr, vs, None)
+            return temporal_mask(tr, vs, None)
     params = {"test_size": test_size, "at": cut, "validation_size": validation_size}
-    return _assemble(ds, _temporal_mask(ds, test_size, cut), "temporal", params, val)
+    return _assemble(ds, temporal_mask(ds, test_size, cut), "temporal", params, val)
 
 
 def user_temporal_split(
@@ -303,19 +186,19 @@ def user_temporal_split(
     if test_size is not None and leave_last is not None:
         raise ConfigError("give either test_size or leave_last for a user-temporal split, not both")
     if leave_last is None:
-        test_size = 0.2 if test_size is None else _fraction("test_size", test_size)
+        test_size = 0.2 if test_size is None else check_fraction("test_size", test_size)
     else:
-        leave_last = _count("leave_last", leave_last, 1)
-    min_train = _count("min_train", min_train, 0)
+        leave_last = check_count("leave_last", leave_last, 1)
+    min_train = check_count("min_train", min_train, 0)
     _at_least_two(ds)
     val = None
     if validation_size is not None:
-        vs = _fraction("validation_size", validation_size)
+        vs = check_fraction("validation_size", validation_size)
         def val(tr: Dataset) -> np.ndarray:
-            return _user_temporal_mask(tr, vs, None, min_train)
+            return user_temporal_mask(tr, vs, None, min_train)
     params = {"test_size": test_size, "leave_last": leave_last, "min_train": min_train,
               "validation_size": validation_size}
-    mask = _user_temporal_mask(ds, test_size, leave_last, min_train)
+    mask = user_temporal_mask(ds, test_size, leave_last, min_train)
     return _assemble(ds, mask, "user-temporal", params, val)
 
 
@@ -330,22 +213,23 @@ def strong_generalization_split(
     keeps ≥ 1 test row and, when ``n_u ≥ 2``, ≥ 1 fold-in row. Leakage is measured against ``train``,
     so every test user is reported unseen: that is the point of this split.
     """
-    test_users, fold_in = _fraction("test_users", test_users), _fraction("fold_in", fold_in)
-    seed = _seed(seed)
+    test_users = check_fraction("test_users", test_users)
+    fold_in = check_fraction("fold_in", fold_in)
+    seed = check_seed(seed)
     _at_least_two(ds)
     rng = np.random.default_rng(seed)
     active = ds.active_users
     if len(active) < 2:
         raise ConfigError(f"strong generalization needs at least 2 users; this data has {len(active)}")
-    n_held = int(np.clip(_share(test_users, len(active)), 1, len(active) - 1))
+    n_held = int(np.clip(share(test_users, len(active)), 1, len(active) - 1))
     held = np.zeros(ds.n_users, dtype=bool)
     held[rng.permutation(active)[:n_held]] = True
     row_held = held[ds.users]
 
-    pos, n_u = _position_in_user(ds)
+    pos, n_u = position_in_user(ds)
     if ds.timestamps is None:
-        pos = _random_rank_in_user(ds, rng)
-    n_fold = np.clip(_share(fold_in, n_u), np.minimum(1, n_u - 1), n_u - 1)
+        pos = random_rank_in_user(ds, rng)
+    n_fold = np.clip(share(fold_in, n_u), np.minimum(1, n_u - 1), n_u - 1)
     fold_mask = row_held & (pos < n_fold)
     test_mask = row_held & ~fold_mask
 
@@ -369,14 +253,14 @@ def user_kfold(ds: Dataset, n_splits: int = 5, seed: int = 42) -> Iterator[Split
     row is cold in the one fold that holds it; the leakage report counts such users.
     """
     # Checked here, not inside the generator, so bad values fail at the call, not at first use.
-    n_splits, seed = _count("n_splits", n_splits, 2), _seed(seed)
+    n_splits, seed = check_count("n_splits", n_splits, 2), check_seed(seed)
     _at_least_two(ds)
     return _kfold_splits(ds, n_splits, seed)
 
 
 def _kfold_splits(ds: Dataset, n_splits: int, seed: int) -> Iterator[Split]:
     rng = np.random.default_rng(seed)
-    rank = _random_rank_in_user(ds, rng)
+    rank = random_rank_in_user(ds, rng)
     offset = rng.integers(0, n_splits, size=ds.n_users)
     fold_of_row = (rank + offset[ds.users]) % n_splits
     for k in range(n_splits):
@@ -427,7 +311,7 @@ def split(dataset: Dataset, strategy: str, **params: object) -> Split:
     fold = 0
     if strategy.strip().lower().replace("_", "-") == "user-kfold":
         fold = params.pop("fold", 0)
-        fold = _count("fold", fold, 0)
+        fold = check_count("fold", fold, 0)
     result = resolve_strategy(strategy, params)(dataset, **params)
     if isinstance(result, Split):
         return result
