@@ -19,11 +19,7 @@ for unknown users or items, except explicit models, which fall back to their bas
 from __future__ import annotations
 
 import inspect
-import json
 import os
-import platform
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,18 +28,14 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 import numpy as np
 import scipy.sparse as sp
 
-from movielens_lessons import __version__
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.data.indexing import map_ids
 from movielens_lessons.errors import ConfigError, DataValidationError, NotFittedError
+from movielens_lessons.models.artifacts import load_model, save_model
 from movielens_lessons.models.topk import top_k
 from movielens_lessons.recommendations import Recommendations
 
 Feedback = Literal["implicit", "explicit"]
-
-MODEL_JSON = "model.json"
-ARRAYS_NPZ = "arrays.npz"
-FORMAT_VERSION = 1
 
 #: Users scored per batch: bounds the dense (batch, n_items) float32 score block to ~256 MiB.
 _SCORE_BLOCK_BYTES = 256 * 2**20
@@ -354,83 +346,14 @@ class BaseRecommender:
         """Write the fitted model to the folder ``path`` (``model.json`` + ``arrays.npz``; no pickle).
 
         The folder is written next to its destination and renamed into place, so a failed save never
-        leaves a half-written model; an existing folder is replaced.
+        leaves a half-written model; an existing folder is replaced. Format: :mod:`.artifacts`.
         """
-        self._check_fitted()
-        dest = Path(path)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-        try:
-            arrays = {
-                "user_ids_": self.user_ids_,
-                "item_ids_": self.item_ids_,
-                "seen_indptr_": self.seen_.indptr,
-                "seen_indices_": self.seen_.indices,
-                "item_popularity_": self.item_popularity_,
-            }
-            state = self._get_state()
-            clash = set(state) & set(arrays)
-            if clash:
-                raise ValueError(f"state keys clash with base keys: {sorted(clash)}")
-            arrays.update({key: np.asarray(value) for key, value in state.items()})
-            for key, value in arrays.items():
-                if value.dtype == object:
-                    raise TypeError(f"state array {key!r} has dtype object; it would need pickle")
-            np.savez(tmp / ARRAYS_NPZ, **arrays)
-            self._save_files(tmp)
-            meta = {
-                "name": self.name,
-                "format_version": FORMAT_VERSION,
-                "feedback": self.feedback,
-                "params": _jsonable(self.get_params()),
-                "seed": self.get_params().get("random_state"),
-                "data_fingerprint": self.fingerprint_,
-                "n_users": self.n_users,
-                "n_items": self.n_items,
-                "fit_seconds": round(float(self.fit_seconds_), 4),
-                "training_metrics": _jsonable(getattr(self, "training_metrics_", {})),
-                "versions": _versions(),
-            }
-            (tmp / MODEL_JSON).write_text(json.dumps(meta, indent=2) + "\n")
-            if dest.exists():
-                shutil.rmtree(dest)
-            os.replace(tmp, dest)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return dest
+        return save_model(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> BaseRecommender:
         """Load a model folder written by :meth:`save` (arrays are read with ``allow_pickle=False``)."""
-        from movielens_lessons.models.registry import get_model_class
-
-        folder = Path(path)
-        meta_path = folder / MODEL_JSON
-        if not meta_path.is_file():
-            from movielens_lessons.errors import DataNotFoundError
-
-            raise DataNotFoundError(f"{folder}: not a saved model (no {MODEL_JSON})")
-        meta = json.loads(meta_path.read_text())
-        model_cls = get_model_class(meta["name"])
-        if cls is not BaseRecommender and not issubclass(model_cls, cls):
-            raise ConfigError(f"{folder} holds a {meta['name']} model, not {cls.name}")
-        model = model_cls(**meta["params"])
-        with np.load(folder / ARRAYS_NPZ, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-        model.user_ids_ = arrays.pop("user_ids_")
-        model.item_ids_ = arrays.pop("item_ids_")
-        n_users, n_items = len(model.user_ids_), len(model.item_ids_)
-        indptr, indices = arrays.pop("seen_indptr_"), arrays.pop("seen_indices_")
-        model.seen_ = sp.csr_matrix(
-            (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(n_users, n_items)
-        )
-        model.item_popularity_ = arrays.pop("item_popularity_")
-        model.fingerprint_ = meta["data_fingerprint"]
-        model.fit_seconds_ = meta["fit_seconds"]
-        model._set_state(arrays)
-        model._load_files(folder)
-        return model
+        return load_model(cls, path)
 
 
 # --- helpers used only here ------------------------------------------------------------------------
@@ -450,35 +373,3 @@ def _lookup(id_map: np.ndarray, values: np.ndarray) -> np.ndarray:
 def _mask_seen(block: np.ndarray, seen: sp.csr_matrix, users: np.ndarray) -> None:
     rows = seen[users]
     block[np.repeat(np.arange(len(users)), np.diff(rows.indptr)), rows.indices] = -np.inf
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    out = {"movielens-lessons": __version__, "python": platform.python_version()}
-    for dist in (
-        "numpy",
-        "scipy",
-        "implicit",
-        "lightfm-next",
-        "scikit-learn",
-        "xgboost-cpu",
-        "torch",
-        "tensorflow-cpu",
-        "pyspark",
-    ):
-        try:
-            out[dist] = md.version(dist)
-        except md.PackageNotFoundError:
-            continue
-    return out
