@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import io
-import os
 import shutil
 import socket
 import threading
 import time
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,64 +21,18 @@ import requests
 
 from movielens_lessons.data import releases
 from movielens_lessons.data.checksums import parse_checksums, parse_md5_sidecar
-from movielens_lessons.data.download import (
-    download_release,
-    ensure_release,
-    import_zip,
-    infer_release,
-)
-from movielens_lessons.data.releases import FORMAT_CSV, RELEASES, Release
+from movielens_lessons.data.download import download_release, ensure_release
+from movielens_lessons.data.releases import Release
 from movielens_lessons.errors import (
     ArchiveError,
     ChecksumError,
     DataNotFoundError,
-    DataQualityWarning,
     DownloadError,
 )
 
-NAME = "ml-test"
-MEMBERS = {
-    "ratings.csv": b"userId,movieId,rating,timestamp\n1,10,4.0,100\n"
-    + os.urandom(40_000).hex().encode(),
-    "movies.csv": b"movieId,title,genres\n10,Heat (1995),Action\n",
-    "README.txt": b"usage terms\n",
-}
+from .release_zips import HEX, MEMBERS, NAME, listing, make_zip, md5_hex, release_for
 
-# --- helpers: zips, releases, a local server -------------------------------------------------
-
-
-def make_zip(
-    members: dict[str, bytes] = MEMBERS,
-    *,
-    folder: str = NAME,
-    extra: dict[str, bytes] | None = None,
-) -> bytes:
-    """A zip in the release layout (``folder/member``), stored uncompressed so sizes are predictable."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr(f"{folder}/", b"")
-        for member, data in members.items():
-            archive.writestr(f"{folder}/{member}", data)
-        for path, data in (extra or {}).items():
-            archive.writestr(path, data)
-    return buffer.getvalue()
-
-
-def release_for(data: bytes | None, name: str = NAME, **overrides: object) -> Release:
-    """A catalogue entry pinning ``data``'s sha256 and size (``data=None``: nothing pinned)."""
-    pins: dict[str, object] = {}
-    if data is not None:
-        pins = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-    fields = {
-        "name": name,
-        "folder": name,
-        "format": FORMAT_CSV,
-        "required": ("ratings.csv", "movies.csv"),
-        "optional": ("README.txt", "checksums.txt"),
-        **pins,
-        **overrides,
-    }
-    return Release(**fields)  # type: ignore[arg-type]
+# --- helpers: a local server --------------------------------------------------------------------
 
 
 Route = bytes | Callable[[http.server.BaseHTTPRequestHandler], None]
@@ -165,10 +116,6 @@ def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
     path.mkdir()
     return path
-
-
-def listing(path: Path) -> list[str]:
-    return sorted(os.listdir(path))
 
 
 def zip_path(rel: Release) -> str:
@@ -420,8 +367,6 @@ def test_offline_one_line_and_no_data_dir_created(
 
 # --- md5 sidecars (ml-latest) --------------------------------------------------------------------
 
-HEX = "0123456789abcdef0123456789abcdef"
-
 
 @pytest.mark.parametrize(
     "text",
@@ -457,15 +402,11 @@ def test_parse_checksums_strips_folder_prefixes() -> None:
     }
 
 
-def _md5(data: bytes) -> str:
-    return hashlib.md5(data).hexdigest()
-
-
 @pytest.mark.parametrize("style", ["bsd", "gnu"])
 def test_download_verified_against_sidecar(server: Server, data_dir: Path, style: str) -> None:
     data = make_zip()
     rel = release_for(None)  # like ml-latest: no pinned hash or size
-    md5 = _md5(data)
+    md5 = md5_hex(data)
     sidecar = f"MD5 ({NAME}.zip) = {md5}\n" if style == "bsd" else f"{md5}  {NAME}.zip\n"
     server.serve(zip_path(rel), data)
     assert server.serve(zip_path(rel) + ".md5", sidecar.encode()) == rel.md5_url
@@ -480,7 +421,7 @@ def test_download_sidecar_mismatch(server: Server, data_dir: Path) -> None:
     server.serve(zip_path(rel) + ".md5", f"{HEX}  {NAME}.zip".encode())
     with pytest.raises(ChecksumError) as err:
         fetch(rel, data_dir)
-    assert f"md5 {_md5(data)}, expected {HEX} (from {rel.md5_url})" in str(err.value)
+    assert f"md5 {md5_hex(data)}, expected {HEX} (from {rel.md5_url})" in str(err.value)
     assert listing(data_dir) == []
 
 
@@ -496,7 +437,7 @@ def test_download_sidecar_missing(server: Server, data_dir: Path) -> None:
 
 
 def _with_checksums(members: dict[str, bytes], listed: dict[str, bytes]) -> bytes:
-    lines = "".join(f"{_md5(content)}  {name}\n" for name, content in listed.items())
+    lines = "".join(f"{md5_hex(content)}  {name}\n" for name, content in listed.items())
     return make_zip({**members, "checksums.txt": lines.encode()})
 
 
@@ -515,130 +456,10 @@ def test_checksums_txt_catches_a_corrupted_member(server: Server, data_dir: Path
     with pytest.raises(ChecksumError) as err:
         fetch(rel, data_dir)
     assert str(err.value) == (
-        f"{url}: md5 of {NAME}/movies.csv is {_md5(MEMBERS['movies.csv'])}, expected "
-        f"{_md5(published['movies.csv'])} (from the zip's checksums.txt)"
+        f"{url}: md5 of {NAME}/movies.csv is {md5_hex(MEMBERS['movies.csv'])}, expected "
+        f"{md5_hex(published['movies.csv'])} (from the zip's checksums.txt)"
     )
     assert listing(data_dir) == []
-
-
-# --- import_zip ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def catalogued(monkeypatch: pytest.MonkeyPatch) -> Callable[[Release], Release]:
-    def add(rel: Release) -> Release:
-        monkeypatch.setitem(RELEASES, rel.name, rel)
-        return rel
-
-    return add
-
-
-def _write(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
-
-
-def test_import_zip_by_file_name(tmp_path: Path, data_dir: Path, catalogued) -> None:
-    data = make_zip(extra={f"{NAME}/junk.csv": b"x"})
-    catalogued(release_for(data))
-    src = _write(tmp_path / "downloads" / f"{NAME}.zip", data)
-    folder = import_zip(src, data_dir)
-    assert folder == data_dir / NAME
-    assert listing(folder) == sorted(MEMBERS)
-    assert listing(data_dir) == [NAME]
-    assert src.read_bytes() == data  # the user's file is left alone
-
-
-def test_import_zip_infers_the_release_from_its_folder(
-    tmp_path: Path, data_dir: Path, catalogued
-) -> None:
-    data = make_zip()
-    rel = catalogued(release_for(data))
-    src = _write(tmp_path / "download (3).zip", data)
-    assert infer_release(src) == rel
-    assert listing(import_zip(src, data_dir)) == sorted(MEMBERS)
-
-
-def test_import_zip_with_explicit_name(tmp_path: Path, data_dir: Path, catalogued) -> None:
-    data = make_zip()
-    catalogued(release_for(data))
-    src = _write(tmp_path / "ml-1m.zip", data)  # misnamed: the file name would say ml-1m
-    with pytest.raises(ChecksumError, match="expected 5,917,549 bytes for ml-1m"):
-        import_zip(src, data_dir)
-    assert listing(import_zip(src, data_dir, name=NAME)) == sorted(MEMBERS)
-
-
-def test_import_zip_of_an_unknown_release(tmp_path: Path, data_dir: Path) -> None:
-    src = _write(tmp_path / "whatever.zip", make_zip(folder="odd-folder"))
-    with pytest.raises(
-        ArchiveError,
-        match=r"cannot tell which release .* \(top-level entries: "
-        r"odd-folder\); give its name \(--name\)",
-    ):
-        import_zip(src, data_dir)
-    assert listing(data_dir) == []
-
-
-def test_import_zip_hash_mismatch(tmp_path: Path, data_dir: Path, catalogued) -> None:
-    data = make_zip()
-    catalogued(release_for(data, sha256="cd" * 32))
-    src = _write(tmp_path / f"{NAME}.zip", data)
-    with pytest.raises(ChecksumError) as err:
-        import_zip(src, data_dir)
-    assert str(err.value).startswith(f"{src}: sha256 {hashlib.sha256(data).hexdigest()}, expected")
-    assert listing(data_dir) == []
-    assert src.exists()
-
-
-@pytest.mark.parametrize(
-    ("content", "error", "fragment"),
-    [
-        (b"<!doctype html><html>Not Found</html>", ArchiveError, "is an HTML page, not a zip"),
-        (b"\x1f\x8b\x08gzip", ArchiveError, "is not a zip file"),
-        (make_zip({"ratings.csv": b"x"}), ArchiveError, f"lacks {NAME}/movies.csv"),
-    ],
-)
-def test_import_zip_bad_files(
-    tmp_path: Path, data_dir: Path, catalogued, content: bytes, error: type, fragment: str
-) -> None:
-    # Hash and size pinned to the bad bytes, so it is the archive checks that must fail.
-    catalogued(release_for(content))
-    src = _write(tmp_path / f"{NAME}.zip", content)
-    with pytest.raises(error, match=fragment):
-        import_zip(src, data_dir)
-    assert listing(data_dir) == []
-
-
-def test_import_unpinned_zip_warns_without_sidecar(
-    tmp_path: Path, data_dir: Path, catalogued
-) -> None:
-    data = make_zip()
-    catalogued(release_for(None))
-    src = _write(tmp_path / f"{NAME}.zip", data)
-    with pytest.warns(DataQualityWarning, match="NOT verified against a hash"):
-        folder = import_zip(src, data_dir)
-    assert listing(folder) == sorted(MEMBERS)
-
-
-def test_import_unpinned_zip_uses_sidecar(
-    tmp_path: Path, data_dir: Path, catalogued, recwarn: pytest.WarningsRecorder
-) -> None:
-    data = make_zip()
-    catalogued(release_for(None))
-    src = _write(tmp_path / f"{NAME}.zip", data)
-    sidecar = _write(tmp_path / f"{NAME}.zip.md5", f"MD5 ({NAME}.zip) = {HEX}\n".encode())
-    with pytest.raises(ChecksumError, match=f"md5 {_md5(data)}, expected {HEX}"):
-        import_zip(src, data_dir)
-    assert listing(data_dir) == []
-    sidecar.write_text(f"{_md5(data)}  {NAME}.zip\n")
-    assert listing(import_zip(src, data_dir)) == sorted(MEMBERS)
-    assert not [w for w in recwarn if issubclass(w.category, DataQualityWarning)]
-
-
-def test_import_missing_file(tmp_path: Path, data_dir: Path) -> None:
-    with pytest.raises(DataNotFoundError, match="no such file"):
-        import_zip(tmp_path / "ml-1m.zip", data_dir)
 
 
 # --- ensure_release -------------------------------------------------------------------------------

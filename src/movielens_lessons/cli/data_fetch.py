@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from movielens_lessons.cli.app import data_app, err_console
-from movielens_lessons.data.download import download_release, import_zip
+from movielens_lessons.data.download import download_release
 from movielens_lessons.data.locate import is_present, release_dir, resolve_data_dir
+from movielens_lessons.data.release_archive import import_zip
 from movielens_lessons.data.releases import RELEASES, Release, get_release
 from movielens_lessons.errors import DownloadError
 

@@ -7,13 +7,8 @@ from pathlib import Path
 import typer
 
 from movielens_lessons.cli.app import data_app, err_console
-from movielens_lessons.data.imdb import (
-    download_imdb,
-    enrich_release,
-    imdb_join_report,
-    resolve_imdb_dir,
-    write_enriched_items,
-)
+from movielens_lessons.data.imdb import enrich_release, imdb_join_report, write_enriched_items
+from movielens_lessons.data.imdb_dumps import download_imdb, resolve_imdb_dir
 from movielens_lessons.errors import DownloadError
 
 

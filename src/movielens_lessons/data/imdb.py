@@ -5,79 +5,46 @@ such as ``"Weird" Al`` holds literal double quotes) and ``\\N`` for null. ``titl
 170 MB compressed and 12 million rows, so it is never loaded into pandas: DuckDB streams it and joins it,
 inside DuckDB, against the few thousand ``tconst`` s that MovieLens links to. Numeric fields are read as
 text and cast with ``TRY_CAST`` because the dumps carry the odd malformed value; lines with the wrong number
-of fields are skipped and counted in a :class:`DataQualityWarning`.
-
-No checksums are published for the dumps. :func:`download_imdb` therefore checks what it can — the header
-line and the id pattern of the first rows — and records SHA-256, size, URL and UTC date of each file in
-``manifest.json`` next to them, so that an analysis can say which snapshot it used.
+of fields are skipped and counted in a :class:`DataQualityWarning`. Finding, checking and downloading the
+dumps is :mod:`movielens_lessons.data.imdb_dumps`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import gzip
-import json
 import os
-import re
-import shutil
 import tempfile
-import time
 import warnings
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pooch
 import pyarrow as pa
 import pyarrow.parquet as pq
-import requests
 
 from movielens_lessons import columns as C
-from movielens_lessons.data.download import (
-    _data_root,
-    _http,
-    _network_reason,
-    _quiet_pooch,
-    ensure_release,
+from movielens_lessons.data.download import ensure_release
+from movielens_lessons.data.imdb_dumps import (
+    BASICS_FILE,
+    DUMP_COLUMNS,
+    RATINGS_FILE,
+    check_dump,
+    download_imdb,
+    dump_paths,
+    resolve_imdb_dir,
 )
-from movielens_lessons.data.locate import resolve_data_dir
 from movielens_lessons.data.readers.csv_release import read_links_csv, read_movies_csv
 from movielens_lessons.data.releases import RELEASES, get_release
 from movielens_lessons.errors import (
     ConfigError,
     DataNotFoundError,
     DataQualityWarning,
-    DataValidationError,
-    DownloadError,
     MissingColumnError,
 )
 
 PathLike = str | os.PathLike[str]
 
-IMDB_BASE_URL = "https://datasets.imdbws.com/"
-BASICS_FILE = "title.basics.tsv.gz"
-RATINGS_FILE = "title.ratings.tsv.gz"
-MANIFEST_FILE = "manifest.json"
-
-#: Header of each dump, in file order; the reader and the download check both hold files to it.
-DUMP_COLUMNS: dict[str, tuple[str, ...]] = {
-    BASICS_FILE: (
-        C.IMDB_TCONST,
-        C.IMDB_TITLE_TYPE,
-        C.IMDB_PRIMARY_TITLE,
-        "originalTitle",
-        C.IMDB_IS_ADULT,
-        C.IMDB_START_YEAR,
-        "endYear",
-        C.IMDB_RUNTIME,
-        "genres",
-    ),
-    RATINGS_FILE: (C.IMDB_TCONST, C.IMDB_RATING, C.IMDB_VOTES),
-}
-TCONST_PATTERN = re.compile(r"^tt\d{7,}$")
 #: DuckDB's memory cap while scanning the dumps (see ``_query_titles``).
 DUCKDB_MEMORY_LIMIT = "512MB"
 
@@ -94,85 +61,6 @@ ENRICHED_COLUMNS = (
     C.IMDB_RATING,
     C.IMDB_VOTES,
 )
-
-
-def resolve_imdb_dir(imdb_dir: PathLike | None = None, data_dir: PathLike | None = None) -> Path:
-    """The folder holding the dumps: ``imdb_dir`` if given, else ``<data dir>/imdb``."""
-    if imdb_dir is not None:
-        return Path(imdb_dir).expanduser()
-    return resolve_data_dir(data_dir) / "imdb"
-
-
-def _urls(base_url: str = IMDB_BASE_URL) -> list[str]:
-    return [base_url.rstrip("/") + "/" + name for name in DUMP_COLUMNS]
-
-
-def _how_to_get(folder: Path, base_url: str = IMDB_BASE_URL) -> str:
-    return f"get {' and '.join(_urls(base_url))} by hand and put them in {folder}/"
-
-
-# --- checking a dump -------------------------------------------------------------------------------
-
-
-def check_dump(
-    path: PathLike, name: str | None = None, *, source: str | None = None, rows: int = 5
-) -> None:
-    """Check that ``path`` is gzip with the header of dump ``name`` and ``rows`` ids like ``tt0114709``.
-
-    ``name`` defaults to the file name (``title.basics.tsv.gz``); ``source`` names the file in messages
-    (e.g. the URL it came from). Raises :class:`DataValidationError` naming the line and value at fault.
-    """
-    path = Path(path)
-    name = name or path.name
-    source = source or str(path)
-    expected = DUMP_COLUMNS[name]
-    try:
-        with gzip.open(path, "rt", encoding="utf-8", newline="\n") as fh:
-            header = fh.readline().rstrip("\r\n").split("\t")
-            data = [fh.readline() for _ in range(rows)]
-    except (gzip.BadGzipFile, EOFError, zlib.error, UnicodeDecodeError) as exc:
-        with open(path, "rb") as raw:
-            head = raw.read(16)
-        raise DataValidationError(
-            f"not a readable gzip file ({exc}; it starts with {head!r}); expected IMDb's {name}",
-            path=source,
-        ) from None
-    if tuple(header) != expected:
-        raise DataValidationError(
-            f"header is {_tabbed(header)!r}, expected {_tabbed(expected)!r} ({name})",
-            path=source,
-            line=1,
-            value=header,
-        )
-    for offset, line in enumerate(data, start=2):
-        if not line:
-            break  # a short file: fewer rows than asked for
-        tconst = line.split("\t", 1)[0]
-        if not TCONST_PATTERN.match(tconst):
-            raise DataValidationError(
-                f"id {tconst!r} does not look like an IMDb title id (expected 'tt' and 7+ digits)",
-                path=source,
-                line=offset,
-                column=C.IMDB_TCONST,
-                value=tconst,
-            )
-
-
-def _tabbed(fields: Iterable[str]) -> str:
-    return "\t".join(fields)
-
-
-def dump_paths(imdb_dir: PathLike) -> dict[str, Path]:
-    """``{file name: path}`` of both dumps in ``imdb_dir``; :class:`DataNotFoundError` if one is missing."""
-    folder = Path(imdb_dir)
-    paths = {name: folder / name for name in DUMP_COLUMNS}
-    missing = [name for name, p in paths.items() if not p.is_file()]
-    if missing:
-        raise DataNotFoundError(
-            f"IMDb dumps not in {folder}/ (missing {', '.join(missing)}): run "
-            f"`movielens-lessons data imdb --download ...`, or {_how_to_get(folder)}"
-        )
-    return paths
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -403,131 +291,12 @@ def read_enriched_items(path: PathLike) -> pd.DataFrame:
     return frame
 
 
-# --- downloading -----------------------------------------------------------------------------------
-
-
-def read_manifest(imdb_dir: PathLike) -> dict[str, dict[str, object]]:
-    """``{file name: entry}`` from ``manifest.json`` (empty if there is none); entries as written below."""
-    path = Path(imdb_dir) / MANIFEST_FILE
-    if not path.is_file():
-        return {}
-    try:
-        entries = json.loads(path.read_text("utf-8"))["files"]
-        return {str(e["file"]): dict(e) for e in entries}
-    except (ValueError, KeyError, TypeError) as exc:
-        raise DataValidationError(
-            f"not a manifest written by download_imdb ({exc})", path=path
-        ) from None
-
-
-def _write_manifest(folder: Path, entries: dict[str, dict[str, object]]) -> Path:
-    path = folder / MANIFEST_FILE
-    text = json.dumps({"files": [entries[k] for k in sorted(entries)]}, indent=2) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{MANIFEST_FILE}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-    return path
-
-
-def _fetch(
-    url: str, dest: Path, folder: Path, *, progress: bool, timeout: float, retries: int
-) -> Path:
-    """Download ``url`` with pooch (no known hash) to ``dest``; retries network errors ``retries`` times.
-
-    ``folder`` is where the dumps belong, named in the message that says how to get them by hand.
-    """
-    for attempt in range(retries + 1):
-        try:
-            with _quiet_pooch():
-                return Path(
-                    pooch.retrieve(
-                        url,
-                        known_hash=None,
-                        fname=dest.name,
-                        path=dest.parent,
-                        downloader=_http(progress, timeout),
-                    )
-                )
-        except requests.RequestException as exc:
-            if attempt == retries:
-                raise DownloadError(
-                    f"cannot download {url} ({_network_reason(exc, timeout)}): "
-                    f"{_how_to_get(folder, url.rsplit('/', 1)[0])}"
-                ) from None
-            time.sleep(1)
-    raise AssertionError("unreachable")
-
-
-def download_imdb(
-    imdb_dir: PathLike,
-    *,
-    progress: bool = True,
-    force: bool = False,
-    base_url: str = IMDB_BASE_URL,
-    timeout: float = 60.0,
-    retries: int = 2,
-) -> Path:
-    """Download both dumps into ``imdb_dir``, check them and record them in ``manifest.json``.
-
-    Each file goes to a temporary folder inside ``imdb_dir``, is checked (:func:`check_dump`), hashed
-    (SHA-256) and only then renamed into place; nothing partial is left behind on any failure. A dump that
-    is already there and passes the check is kept unless ``force``. Returns ``imdb_dir``.
-    """
-    with _data_root(imdb_dir) as folder:
-        entries = read_manifest(folder)
-        for name in DUMP_COLUMNS:
-            target = folder / name
-            url = base_url.rstrip("/") + "/" + name
-            if target.is_file() and not force:
-                check_dump(target, name)
-                if name not in entries:  # present but not downloaded by us: record what it is
-                    entries[name] = _entry(target, url, downloaded_at=None)
-                continue
-            tmp = Path(tempfile.mkdtemp(dir=folder, prefix=".tmp-"))
-            try:
-                got = _fetch(
-                    url, tmp / name, folder, progress=progress, timeout=timeout, retries=retries
-                )
-                check_dump(got, name, source=url)
-                entry = _entry(got, url, downloaded_at=dt.datetime.now(dt.UTC))
-                os.replace(got, target)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-            entries[name] = entry
-            _write_manifest(folder, entries)  # after each file, so a later failure keeps the record
-        _write_manifest(folder, entries)
-        return folder
-
-
-def _entry(path: Path, url: str, *, downloaded_at: dt.datetime | None) -> dict[str, object]:
-    return {
-        "file": path.name,
-        "url": url,
-        "sha256": pooch.file_hash(str(path), alg="sha256"),
-        "size": path.stat().st_size,
-        "downloaded_at": None
-        if downloaded_at is None
-        else downloaded_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-    }
-
-
 __all__ = [
-    "BASICS_FILE",
-    "DUMP_COLUMNS",
     "ENRICHED_COLUMNS",
-    "IMDB_BASE_URL",
-    "MANIFEST_FILE",
-    "RATINGS_FILE",
-    "check_dump",
-    "download_imdb",
-    "dump_paths",
     "enrich_items",
     "enrich_release",
     "imdb_join_report",
     "read_enriched_items",
     "read_linked_titles",
-    "read_manifest",
-    "resolve_imdb_dir",
     "write_enriched_items",
 ]
