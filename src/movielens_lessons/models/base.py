@@ -196,7 +196,7 @@ class BaseRecommender:
             if users is None
             else np.asarray(list(users) if not isinstance(users, np.ndarray) else users)
         )
-        internal = _lookup(self.user_ids_, ext)
+        internal = map_ids(ext, self.user_ids_)
         known = internal >= 0
         items = np.empty((len(ext), k), dtype=np.int64)
         scores = np.empty((len(ext), k), dtype=np.float32)
@@ -236,7 +236,7 @@ class BaseRecommender:
         self._check_fitted()
         k = _check_k(k)
         ext_items = np.asarray(list(items))
-        idx = _lookup(self.item_ids_, ext_items)
+        idx = map_ids(ext_items, self.item_ids_)
         vals = (
             np.ones(len(idx), dtype=np.float32)
             if ratings is None
@@ -267,14 +267,14 @@ class BaseRecommender:
         NaN for unknown users or items.
         """
         self._check_fitted()
-        u = _lookup(self.user_ids_, np.asarray(list(users)))
+        u = map_ids(np.asarray(list(users)), self.user_ids_)
         out = np.full((len(u), self.n_items), np.nan, dtype=np.float32)
         known = u >= 0
         if known.any():
             out[known] = self._score_blocks(u[known])
         if items is None:
             return out
-        i = _lookup(self.item_ids_, np.asarray(list(items)))
+        i = map_ids(np.asarray(list(items)), self.item_ids_)
         res = out[:, np.maximum(i, 0)]
         res[:, i < 0] = np.nan
         return res
@@ -288,7 +288,7 @@ class BaseRecommender:
             raise ConfigError(
                 f"predict needs as many users as items, got {len(u_ext)} and {len(i_ext)}"
             )
-        return self._predict_pairs(_lookup(self.user_ids_, u_ext), _lookup(self.item_ids_, i_ext))
+        return self._predict_pairs(map_ids(u_ext, self.user_ids_), map_ids(i_ext, self.item_ids_))
 
     def similar_items(self, items: Iterable[int], k: int = 10) -> Recommendations:
         """The ``k`` most similar training items to each external ``movieId``, excluding the item
@@ -296,7 +296,7 @@ class BaseRecommender:
         self._check_fitted()
         k = _check_k(k)
         ext = np.asarray(list(items))
-        idx = _lookup(self.item_ids_, ext)
+        idx = map_ids(ext, self.item_ids_)
         if (idx < 0).any():
             bad = ext[np.flatnonzero(idx < 0)[0]].item()
             raise DataValidationError(f"movieId {bad} is not in the model's training data")
@@ -363,11 +363,6 @@ def _check_k(k: int) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
         raise ConfigError(f"k must be a positive integer, got {k!r}")
     return int(k)
-
-
-def _lookup(id_map: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Internal ids of external ``values`` in the sorted ``id_map`` (-1 where absent), int64."""
-    return map_ids(values, id_map)
 
 
 def _mask_seen(block: np.ndarray, seen: sp.csr_matrix, users: np.ndarray) -> None:

@@ -26,9 +26,10 @@ import pandas as pd
 
 from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.data.indexing import map_ids
 from movielens_lessons.errors import ConfigError
 from movielens_lessons.features.items import genre_matrix
-from movielens_lessons.models.base import BaseRecommender, _lookup
+from movielens_lessons.models.base import BaseRecommender
 from movielens_lessons.models.rating_booster import (
     booster_contribs,
     booster_predict,
@@ -248,7 +249,7 @@ class XGBoostRating(BaseRecommender):
             raise ConfigError(
                 f"explain needs as many users as items, got {len(u_ext)} and {len(i_ext)}"
             )
-        u, i = _lookup(self.user_ids_, u_ext), _lookup(self.item_ids_, i_ext)
+        u, i = map_ids(u_ext, self.user_ids_), map_ids(i_ext, self.item_ids_)
         names = self.feature_names_.tolist()
         contribs = np.full((len(u), len(names) + 1), np.nan, dtype=np.float32)
         known = self.tables_.known(u, i)
