@@ -58,9 +58,9 @@ def benchmark_command(
     start = time.perf_counter()
     cfg = _config(config, dataset)
     if mlflow:
-        from movielens_lessons.experiments.tracking import _mlflow
+        from movielens_lessons.experiments.tracking import import_mlflow
 
-        _mlflow()  # fail before the work, not after it
+        import_mlflow()  # fail before the work, not after it
     result = run_benchmark(cfg, out, data_dir=data_dir, download=not no_download, quick=quick,
                            store=False if no_store else store, mlflow=mlflow,
                            progress=_progress(start))

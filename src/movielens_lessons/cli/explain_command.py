@@ -10,7 +10,7 @@ import typer
 
 from movielens_lessons import columns as C
 from movielens_lessons.cli.app import app
-from movielens_lessons.cli.model_commands import MODEL_MOVIES, _read_id_columns
+from movielens_lessons.cli.model_commands import MODEL_MOVIES, read_id_columns
 from movielens_lessons.errors import ConfigError, MissingColumnError
 
 
@@ -61,7 +61,7 @@ def _titles(path: Path, optional: bool) -> dict[int, str]:
     """movieId → title from a movies.csv; {} when the model folder has none (``optional``)."""
     if optional and not path.is_file():
         return {}
-    frame = _read_id_columns(path, (C.ITEM,))
+    frame = read_id_columns(path, (C.ITEM,))
     if C.TITLE not in frame.columns:
         raise MissingColumnError(
             f"missing column {C.TITLE!r}; found {list(frame.columns)}", path=path

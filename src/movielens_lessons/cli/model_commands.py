@@ -12,7 +12,13 @@ import typer
 
 from movielens_lessons import columns as C
 from movielens_lessons.cli.app import app, err_console
-from movielens_lessons.errors import ConfigError, DataValidationError, MissingColumnError
+from movielens_lessons.errors import (
+    ConfigError,
+    DataNotFoundError,
+    DataValidationError,
+    EmptyDataError,
+    MissingColumnError,
+)
 
 #: Item metadata copied next to a trained model so that ``similar`` can show titles.
 MODEL_MOVIES = "movies.csv"
@@ -129,7 +135,7 @@ def predict(
     from movielens_lessons.models.base import BaseRecommender
 
     recommender = BaseRecommender.load(model)
-    frame = _read_id_columns(pairs, (C.USER, C.ITEM))
+    frame = read_id_columns(pairs, (C.USER, C.ITEM))
     values = recommender.predict(frame[C.USER].to_numpy(), frame[C.ITEM].to_numpy())
     result = frame[[C.USER, C.ITEM]].copy()
     result[C.PREDICTION] = values
@@ -226,21 +232,18 @@ def _parse_user_list(text: str) -> np.ndarray:
 
 
 def _users_from_file(path: Path) -> np.ndarray:
-    frame = _read_id_columns(path, (C.USER,))
+    frame = read_id_columns(path, (C.USER,))
     # first appearance order, each user once
     return pd.unique(frame[C.USER].to_numpy())
 
 
-def _read_id_columns(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    from movielens_lessons.errors import DataNotFoundError
-
+def read_id_columns(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    """A CSV whose ``required`` columns are integer ids (int64); errors name the file, line, column."""
     if not Path(path).is_file():
         raise DataNotFoundError(f"{path}: file not found")
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
-        from movielens_lessons.errors import EmptyDataError
-
         raise EmptyDataError("the file is empty", path=path) from None
     for col in required:
         if col not in frame.columns:

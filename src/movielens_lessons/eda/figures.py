@@ -29,7 +29,8 @@ STYLE = {
 }
 
 
-def _fig(ncols: int = 1, width: float = 7.0, height: float = 4.0) -> tuple[Figure, list]:
+def new_figure(ncols: int = 1, width: float = 7.0, height: float = 4.0) -> tuple[Figure, list]:
+    """A figure of ``ncols`` side-by-side axes, ``width`` × ``height`` inches (no pyplot state)."""
     fig = Figure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(1, ncols)
     return fig, list(np.atleast_1d(axes))
@@ -51,7 +52,7 @@ def rating_distribution(sec: Section) -> Figure | None:
     if not sec.available:
         return None
     levels, counts = sec.data["levels"], sec.data["counts"]
-    fig, (ax,) = _fig()
+    fig, (ax,) = new_figure()
     colors = [ORANGE if v != round(v) else BLUE for v in levels]
     ax.bar([f"{v:g}" for v in levels], counts / counts.sum() * 100, color=colors)
     ax.set(xlabel="rating (stars)", ylabel="% of ratings", title="How often each rating is given")
@@ -70,7 +71,7 @@ def user_mean_rating(sec: Section) -> Figure | None:
     if not sec.available or not len(sec.data["user_means"]):
         return None
     n = sec.numbers
-    fig, (ax,) = _fig()
+    fig, (ax,) = new_figure()
     ax.hist(sec.data["user_means"], bins=40, color=BLUE, alpha=0.85)
     ax.axvline(n["mean"], color="black", lw=1.5, label=f"mean of all ratings {n['mean']:.2f}")
     for x, lab, c in (
@@ -89,7 +90,7 @@ def user_mean_rating(sec: Section) -> Figure | None:
 
 def ratings_per_user(sec: Section) -> Figure | None:
     per_user = sec.data["per_user"]
-    fig, (a1, a2) = _fig(2, width=10)
+    fig, (a1, a2) = new_figure(2, width=10)
     a1.hist(per_user, bins=_log_bins(per_user), color=BLUE)
     a1.set_xscale("log")
     a1.set(xlabel="ratings per user (log scale)", ylabel="users", title="Ratings per user")
@@ -109,7 +110,7 @@ def sessions(sec: Section) -> Figure | None:
     sizes = sec.data["sessions"]
     n = sec.numbers
     bins = _log_bins(sizes, per_decade=6)
-    fig, (ax,) = _fig()
+    fig, (ax,) = new_figure()
     weights = sizes / sizes.sum() * 100
     ax.hist(sizes, bins=bins, weights=weights, color=BLUE)
     ax.set_xscale("log")
@@ -127,7 +128,7 @@ def tenure(sec: Section) -> Figure | None:
     if "tenure_days" not in sec.data:
         return None
     days = sec.data["tenure_days"]
-    fig, (ax,) = _fig()
+    fig, (ax,) = new_figure()
     edges = np.r_[0, np.logspace(-3, np.log10(max(days.max(), 1.0) + 1), 40)]
     ax.hist(np.maximum(days, 1e-3), bins=edges, color=BLUE)
     ax.set_xscale("log")
@@ -146,7 +147,7 @@ def long_tail(sec: Section) -> Figure | None:
     per_item = np.sort(sec.data["per_item"])[::-1]
     n = sec.numbers
     rank = np.arange(1, len(per_item) + 1)
-    fig, (ax,) = _fig()
+    fig, (ax,) = new_figure()
     ax.loglog(rank, per_item, color=BLUE, lw=2)
     k1, k20 = n["top1_movies"], max(1, int(np.ceil(0.2 * len(per_item))))
     ax.axvspan(1, k1, color=RED, alpha=0.15, label=f"top 1 %: {n['top1_share']:.0%} of ratings")
@@ -164,7 +165,7 @@ def long_tail(sec: Section) -> Figure | None:
 
 def lorenz(sec: Section) -> Figure | None:
     x, y = sec.data["lorenz_x"], sec.data["lorenz_y"]
-    fig, (ax,) = _fig(width=5.5, height=5)
+    fig, (ax,) = new_figure(width=5.5, height=5)
     ax.plot([0, 1], [0, 1], color=GREY, ls="--", label="perfect equality")
     ax.plot(x, y, color=BLUE, lw=2, label=f"movies (Gini {sec.numbers['gini']:.3f})")
     ax.fill_between(x, y, x, color=BLUE, alpha=0.1)
@@ -182,7 +183,7 @@ def lorenz(sec: Section) -> Figure | None:
 def ratings_per_year(sec: Section) -> Figure | None:
     if not sec.available:
         return None
-    fig, (ax,) = _fig()
+    fig, (ax,) = new_figure()
     ax.bar(sec.data["years"], sec.data["per_year"], color=BLUE)
     ax.set(xlabel="year the rating was given", ylabel="ratings", title="Ratings per year")
     return fig
@@ -192,7 +193,7 @@ def release_lag(sec: Section) -> Figure | None:
     if "lag" not in sec.data:
         return None
     lag = sec.data["lag"]
-    fig, (ax,) = _fig()
+    fig, (ax,) = new_figure()
     lo, hi = max(int(lag.min()), -5), min(int(lag.max()), 80)
     ax.hist(np.clip(lag, lo, hi), bins=np.arange(lo, hi + 2) - 0.5, color=BLUE)
     ax.axvline(
@@ -210,7 +211,7 @@ def release_lag(sec: Section) -> Figure | None:
 def movies_per_decade(sec: Section) -> Figure | None:
     if not sec.available or not len(sec.data["decades"]):
         return None
-    fig, (ax,) = _fig()
+    fig, (ax,) = new_figure()
     ax.bar([f"{d}s" for d in sec.data["decades"]], sec.data["decade_counts"], color=BLUE)
     ax.set(xlabel="release decade", ylabel="movies", title="Movies per release decade")
     ax.tick_params(axis="x", rotation=45)
@@ -221,7 +222,7 @@ def genre_counts(sec: Section) -> Figure | None:
     if not sec.available or not len(sec.data["genre_counts"]):
         return None
     counts = sec.data["genre_counts"].sort_values()
-    fig, (ax,) = _fig(height=max(3.0, 0.28 * len(counts) + 1))
+    fig, (ax,) = new_figure(height=max(3.0, 0.28 * len(counts) + 1))
     ax.barh(counts.index, counts.to_numpy(), color=BLUE)
     ax.set(xlabel="movies", title="Movies per genre (a movie counts once per genre)")
     return fig
@@ -235,7 +236,7 @@ def genre_cooccurrence(sec: Section) -> Figure | None:
     share = co / np.maximum(np.diag(co)[:, None], 1)
     np.fill_diagonal(share, np.nan)
     k = len(vocab)
-    fig, (ax,) = _fig(width=max(6.0, 0.42 * k + 2), height=max(5.0, 0.38 * k + 1.5))
+    fig, (ax,) = new_figure(width=max(6.0, 0.42 * k + 2), height=max(5.0, 0.38 * k + 1.5))
     im = ax.imshow(share, cmap="Blues", vmin=0, vmax=np.nanmax(share) if k > 1 else 1)
     ax.set_xticks(range(k), vocab, rotation=60, ha="right")
     ax.set_yticks(range(k), vocab)
@@ -250,7 +251,7 @@ def genre_mean_rating(sec: Section) -> Figure | None:
     if by is None or not len(by):
         return None
     by = by.iloc[::-1]
-    fig, (ax,) = _fig(height=max(3.0, 0.28 * len(by) + 1))
+    fig, (ax,) = new_figure(height=max(3.0, 0.28 * len(by) + 1))
     ax.barh(by.index, by["mean"], xerr=1.96 * by["sem"], color=BLUE, capsize=2)
     lo = float((by["mean"] - 1.96 * by["sem"]).min())
     ax.set_xlim(max(0.0, lo - 0.15), float(by["mean"].max()) + 0.15)
@@ -262,7 +263,7 @@ def top_tags(sec: Section) -> Figure | None:
     if not sec.available:
         return None
     top = sec.data["top_tags"].iloc[::-1]
-    fig, (ax,) = _fig(height=max(3.0, 0.28 * len(top) + 1))
+    fig, (ax,) = new_figure(height=max(3.0, 0.28 * len(top) + 1))
     ax.barh([str(t) for t in top.index], top.to_numpy(), color=BLUE)
     ax.set(xlabel="times applied (lower-cased)", title=f"Top {len(top)} tags")
     return fig
@@ -272,7 +273,7 @@ def imdb_vs_movielens(sec: Section) -> Figure | None:
     if not sec.available or not len(sec.data["imdb_rating"]):
         return None
     n = sec.numbers
-    fig, (ax,) = _fig(width=6, height=5)
+    fig, (ax,) = new_figure(width=6, height=5)
     ax.scatter(sec.data["imdb_rating"], sec.data["ml_mean"], s=6, alpha=0.4, color=BLUE)
     ax.set(
         xlabel="IMDb average rating (1-10)",
@@ -285,7 +286,7 @@ def imdb_vs_movielens(sec: Section) -> Figure | None:
 def imdb_votes(sec: Section) -> Figure | None:
     if not sec.available or not len(sec.data["imdb_votes"]):
         return None
-    fig, (ax,) = _fig(width=6, height=5)
+    fig, (ax,) = new_figure(width=6, height=5)
     ax.scatter(sec.data["imdb_votes"], sec.data["ml_count"], s=6, alpha=0.4, color=BLUE)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -300,7 +301,7 @@ def imdb_votes(sec: Section) -> Figure | None:
 def imdb_runtime(sec: Section) -> Figure | None:
     if not sec.available or not len(sec.data["runtime"]):
         return None
-    fig, (ax,) = _fig()
+    fig, (ax,) = new_figure()
     rt = sec.data["runtime"]
     ax.hist(np.clip(rt, 0, 240), bins=48, color=BLUE)
     ax.set(xlabel="runtime (minutes, clipped at 240)", ylabel="movies", title="IMDb runtime")

@@ -16,7 +16,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from movielens_lessons.eda.figures import BLUE, GREY, RED, STYLE, _fig
+from movielens_lessons.eda.figures import BLUE, GREY, RED, STYLE, new_figure
 from movielens_lessons.experiments.explanations import Explanation
 
 GREEN = "#2e8b57"
@@ -30,7 +30,7 @@ def importance_bars(e: Explanation) -> Figure | None:
         return None
     names = list(e.importance)
     shares = np.array([e.importance[n] for n in names])
-    fig, (ax,) = _fig(width=7, height=0.3 * len(names) + 1.5)
+    fig, (ax,) = new_figure(width=7, height=0.3 * len(names) + 1.5)
     y = np.arange(len(names))
     ax.barh(y, shares, color=BLUE)
     ax.set_yticks(y, names)
@@ -74,7 +74,7 @@ def contribution_waterfall(e: Explanation, top: int = TOP_CONTRIBUTIONS) -> Figu
     lefts = ex.bias + np.concatenate([[0.0], np.cumsum(widths)[:-1]])
     ends = lefts + widths
     n = len(steps) + 2
-    fig, (ax,) = _fig(width=8, height=0.32 * n + 1.9)
+    fig, (ax,) = new_figure(width=8, height=0.32 * n + 1.9)
     y = np.arange(1, n - 1)
     ax.barh(y, widths, left=lefts, color=[GREEN if w >= 0 else RED for w in widths])
     ax.plot([ex.bias], [0], "D", color=GREY, ms=8)

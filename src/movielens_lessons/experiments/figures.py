@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from movielens_lessons.eda.figures import BLUE, GREY, ORANGE, RED, STYLE, _fig
+from movielens_lessons.eda.figures import BLUE, GREY, ORANGE, RED, STYLE, new_figure
 from movielens_lessons.eda.stats import gini, lorenz_curve
 
 
@@ -52,7 +52,7 @@ def leaderboard_ci(d: FigureData) -> Figure | None:
     if not metrics or d.rows.empty:
         return None
     rows = d.rows.sort_values(d.primary)
-    fig, axes = _fig(ncols=len(metrics), width=3.2 * len(metrics) + 1.5,
+    fig, axes = new_figure(ncols=len(metrics), width=3.2 * len(metrics) + 1.5,
                      height=0.35 * len(rows) + 1.6)
     for j, (ax, m) in enumerate(zip(axes, metrics, strict=True)):
         col = f"{m}@{d.k}"
@@ -86,7 +86,7 @@ def _tradeoff(d: FigureData, other: str, label: str) -> Figure | None:
         return None
     rows = d.rows.dropna(subset=[col, d.primary])
     x, y = rows[col].to_numpy(float), rows[d.primary].to_numpy(float)
-    fig, (ax,) = _fig(width=6.5, height=4.5)
+    fig, (ax,) = new_figure(width=6.5, height=4.5)
     ax.scatter(x, y, c=[_color(f) for f in rows["feedback"]], s=40, zorder=3)
     front = pareto_front(x, y)
     ax.plot(x[front], y[front], color=RED, lw=1.5, ls="--", zorder=2, label="Pareto front")
@@ -164,7 +164,7 @@ def exposure_lorenz(d: FigureData) -> Figure | None:
     if not d.exposure:
         return None
     catalogue = d.train_popularity > 0
-    fig, (ax,) = _fig(width=6, height=5.5)
+    fig, (ax,) = new_figure(width=6, height=5.5)
     ax.plot([0, 1], [0, 1], color=GREY, ls=":", label="perfect equality")
     x, y = lorenz_curve(d.train_popularity[catalogue])
     ax.plot(x, y, color="black", lw=2.5, label=f"training popularity (Gini {gini(d.train_popularity[catalogue]):.2f})")
@@ -189,7 +189,7 @@ def per_user_distribution(d: FigureData) -> Figure | None:
         return None
     order = d.rows.sort_values(d.primary)["model"].tolist()
     data = [sel.loc[sel["model"] == m, "value"].dropna().to_numpy(float) for m in order]
-    fig, (ax,) = _fig(width=7, height=0.35 * len(order) + 1.6)
+    fig, (ax,) = new_figure(width=7, height=0.35 * len(order) + 1.6)
     ax.boxplot(data, orientation="horizontal", tick_labels=order, showmeans=True,
                flierprops={"markersize": 2, "alpha": 0.4})
     ax.set(xlabel=f"per-user {d.primary}", title=f"{d.protocol}: per-user {d.primary}")
@@ -201,7 +201,7 @@ def costs(d: FigureData) -> Figure | None:
     if d.rows.empty:
         return None
     rows = d.rows.sort_values("fit_seconds")
-    fig, axes = _fig(ncols=2, width=10, height=0.35 * len(rows) + 1.6)
+    fig, axes = new_figure(ncols=2, width=10, height=0.35 * len(rows) + 1.6)
     y = np.arange(len(rows))
     colors = [_color(f) for f in rows["feedback"]]
     for ax, col, label in ((axes[0], "fit_seconds", "fit seconds"),
@@ -220,7 +220,7 @@ def rating_vs_ranking(d: FigureData) -> Figure | None:
     if not _has(d.rows, "rmse"):
         return None
     rows = d.rows.dropna(subset=["rmse"])
-    fig, axes = _fig(ncols=2, width=10, height=0.45 * len(d.rows) + 1.8)
+    fig, axes = new_figure(ncols=2, width=10, height=0.45 * len(d.rows) + 1.8)
     ax = axes[0]
     y = np.arange(len(rows))
     ax.barh(y, rows["rmse"], color=ORANGE)

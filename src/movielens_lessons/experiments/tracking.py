@@ -18,7 +18,8 @@ from movielens_lessons.errors import ConfigError
 from movielens_lessons.experiments.config import BenchmarkConfig
 
 
-def _mlflow():
+def import_mlflow():
+    """The ``mlflow`` module, or a ConfigError saying how to install it."""
     try:
         import mlflow
     except ImportError:
@@ -29,7 +30,7 @@ def _mlflow():
 def log_to_mlflow(out_dir: Path, run_info: dict[str, Any], board: pd.DataFrame,
                   config: BenchmarkConfig, tracking_dir: Path | None = None) -> None:
     """Log the run to ``file:<tracking_dir>`` (default: ``mlruns/`` next to the run folder)."""
-    mlflow = _mlflow()
+    mlflow = import_mlflow()
     tracking = tracking_dir or out_dir.resolve().parent / "mlruns"
     mlflow.set_tracking_uri(tracking.resolve().as_uri())
     mlflow.set_experiment(f"movielens-lessons/{config.name}")
