@@ -225,6 +225,28 @@ def test_prior_is_the_base_margin_at_fit_and_score_time(synth_split) -> None:
     assert plain._prior(cand) is None
 
 
+def test_shrink_scales_the_corrections_to_the_prior(synth_split) -> None:
+    model = XGBoostRanker(**SYNTH).fit(synth_split.train)
+    users = np.arange(6)
+    cand, _ = model._candidates(users)
+    prior = model._prior(cand)
+    full = model._score(users)[cand.rows, cand.items]
+    model.set_params(shrink=0.5)  # a scoring setting: the fitted booster is unchanged
+    half = model._score(users)[cand.rows, cand.items]
+    np.testing.assert_allclose(half, prior + 0.5 * (full - prior), rtol=1e-4, atol=1e-4)
+    # shrink=0 ranks every user's candidates exactly as the prior retriever does
+    model.set_params(shrink=0.0)
+    zero = model._score(users)[cand.rows, cand.items]
+    np.testing.assert_allclose(zero, prior, rtol=1e-6)
+    # the explanation still adds up to the score the list was ranked by
+    model.set_params(shrink=0.25)
+    user = int(synth_split.train.user_ids[7])
+    why, recs = model.explain(user, k=5), model.recommend([user], k=5)
+    np.testing.assert_allclose(why["score"], recs.scores[0], rtol=1e-4, atol=1e-4)
+    parts = why[[*model.feature_names_, "bias"]].sum(axis=1)
+    np.testing.assert_allclose(parts, why["score"], rtol=1e-5, atol=1e-5)
+
+
 def test_mixed_window_is_latest_half_plus_a_random_half(synth_split) -> None:
     train = synth_split.train
     model = XGBoostRanker(**SYNTH, validation="mixed", validation_fraction=0.4)
@@ -272,6 +294,9 @@ def test_several_windows_each_fit_on_their_own_history(
         ({"prior_weight": 0}, "prior_weight must be"),
         ({"n_windows": 0}, "n_windows must be a positive integer"),
         ({"n_folds": 0}, "n_folds must be a positive integer"),
+        ({"shrink": 1.5}, r"shrink must be a number in \[0, 1\]"),
+        ({"shrink": True}, r"shrink must be a number in \[0, 1\]"),
+        ({"shrink": 0.5, "prior": ""}, "no prior to shrink towards"),
     ],
 )
 def test_bad_params(params: dict, match: str, cluster_data: Dataset) -> None:  # noqa: F811

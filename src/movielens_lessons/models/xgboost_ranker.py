@@ -18,10 +18,10 @@ Training (``fit``), on a training set ``D`` with timestamps:
 4. *Refit.* Retrievers and feature tables are recomputed on all of ``D``: at recommendation time the
    label window is ordinary history, and the "now" of every time feature is ``D``'s last timestamp.
 
-Scores (``_score``): a candidate's score is the ranker's margin (so it equals the sum of its
-``pred_contribs`` explanation); every other item scores below the user's lowest candidate (by training
-popularity), so ``recommend`` fills lists from candidates first and the base class's seen-item exclusion
-applies unchanged. Saved: ``booster.ubj`` (XGBoost's own UBJSON), each retriever as its own model folder
+Scores (``_score``): a candidate's score is the ranker's margin, its corrections to the prior scaled
+by ``shrink`` (it equals the sum of its ``pred_contribs`` explanation, scaled the same way); every
+other item scores below the user's lowest candidate (by training popularity), so ``recommend`` fills
+lists from candidates first and the base class's seen-item exclusion applies unchanged. Saved: ``booster.ubj`` (XGBoost's own UBJSON), each retriever as its own model folder
 under ``retrievers/<name>/``, feature tables in ``arrays.npz``; the retriever list is in ``model.json``.
 """
 
@@ -73,7 +73,10 @@ class XGBoostRanker(BaseRecommender):
     missing", which matches a per-user random evaluation split; ``"mixed"``: half of each). Which one
     fits is a property of the evaluation protocol, so it is a setting, never inferred from data.
     ``prior``: a retriever (``"first"``, the default: the first listed) whose rank becomes the booster's base margin (``-prior_weight · ln rank``),
-    so the trees learn corrections to that retriever's order ("" = none). ``drop_features``: comma-separated
+    so the trees learn corrections to that retriever's order ("" = none); ``shrink`` in [0, 1] scales
+    those corrections at scoring time, ``prior + shrink · (margin - prior)`` (1: as learned; 0: the
+    prior's order), because corrections learned in the label window, where the retrievers saw less
+    data, overrule the prior more than they should on the full data. ``drop_features``: comma-separated
     feature names left out (ablations). ``recent_days``: window of the
     recent-popularity features. Booster: ``n_estimators`` rounds at most, ``learning_rate``,
     ``max_depth``, ``min_child_weight``, ``subsample``, ``objective``; ``early_stopping_rounds`` on each of
@@ -109,6 +112,7 @@ class XGBoostRanker(BaseRecommender):
         n_windows: int = 1,
         prior: str = "first",
         prior_weight: float = 1.0,
+        shrink: float = 1.0,
     ) -> None:
         self.retrievers = retrievers
         self.retriever_params = retriever_params
@@ -131,6 +135,7 @@ class XGBoostRanker(BaseRecommender):
         self.n_windows = n_windows
         self.prior = prior
         self.prior_weight = prior_weight
+        self.shrink = shrink
 
     # --- configuration ---------------------------------------------------------------------------
 
@@ -163,6 +168,12 @@ class XGBoostRanker(BaseRecommender):
         self._prior_index()
         if not isinstance(self.prior_weight, int | float) or not self.prior_weight > 0:
             raise ConfigError(f"prior_weight must be a number > 0, got {self.prior_weight!r}")
+        if (isinstance(self.shrink, bool) or not isinstance(self.shrink, int | float)
+                or not 0 <= self.shrink <= 1):
+            raise ConfigError(f"shrink must be a number in [0, 1], got {self.shrink!r}")
+        if self.shrink != 1 and self._prior_index() is None:
+            raise ConfigError("shrink scales the trees' corrections to the prior; with prior='' "
+                              "there is no prior to shrink towards (use shrink=1)")
         for key in ("validation_fraction", "eval_fraction"):
             value = getattr(self, key)
             if not isinstance(value, int | float) or not 0 < value < 1:
@@ -316,9 +327,15 @@ class XGBoostRanker(BaseRecommender):
             return self.booster_.predict(dm, **kwargs)  # contributions are in margin units
         return self.booster_.predict(dm, output_margin=True)
 
+    def _shrunk(self, margin: np.ndarray, prior: np.ndarray | None) -> np.ndarray:
+        """``prior + shrink · (margin - prior)``: the trees' corrections to the prior, scaled."""
+        s = float(self.shrink)
+        return margin if prior is None or s == 1.0 else prior + s * (margin - prior)
+
     def _score(self, users: np.ndarray) -> np.ndarray:
         cand, x = self._candidates(users)
-        margin = self._margins(x, self._prior(cand)).astype(np.float32)
+        prior = self._prior(cand)
+        margin = self._shrunk(self._margins(x, prior), prior).astype(np.float32)
         out = np.empty((len(users), self.n_items), dtype=np.float32)
         # non-candidates: below the row's lowest candidate, ordered by training popularity
         pop = self.item_popularity_.astype(np.float64)
@@ -360,9 +377,12 @@ class XGBoostRanker(BaseRecommender):
         picked = [i for i in recs.items[0].tolist() if i in pos]
         rows = [pos[i] for i in picked]
         prior = self._prior(cand)
-        contribs = self._margins(
-            x[rows], None if prior is None else prior[rows], pred_contribs=True
-        )
+        prior = None if prior is None else prior[rows]
+        contribs = self._margins(x[rows], prior, pred_contribs=True)
+        if prior is not None and float(self.shrink) != 1.0:
+            # the features' shares scale with the corrections; the bias holds the prior itself
+            contribs[:, :-1] *= float(self.shrink)
+            contribs[:, -1] = self._shrunk(contribs[:, -1], prior)
         frame = pd.DataFrame(contribs, columns=[*self.feature_names_, "bias"])
         frame.insert(0, C.ITEM, self.item_ids_[picked])
         frame["score"] = contribs.sum(axis=1)
