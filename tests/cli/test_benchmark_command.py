@@ -12,6 +12,7 @@ import tomllib
 from typer.testing import CliRunner
 
 from movielens_lessons.cli import app
+from movielens_lessons.experiments.config import config_from_dict
 
 TINY = Path(__file__).resolve().parents[1] / "experiments" / "tiny.toml"
 
@@ -100,6 +101,24 @@ def test_tune_keeps_the_tuned_protocols_own_settings(ratings_file, tmp_path, mon
     CliRunner().invoke(app, ["tune", "ease", "--trials", "2", "--config", str(config),
                              "--dataset", str(ratings_file)])
     assert seen == {"protocol": "user-temporal", "fixed": {"max_items": 40}}
+    seen.clear()
+    CliRunner().invoke(app, ["tune", "ease", "--trials", "2", "--config", str(config),
+                             "--dataset", str(ratings_file), "--protocol", "user-random"])
+    assert seen == {"protocol": "user-random", "fixed": {"max_items": 7}}
+
+
+def test_tune_for_a_protocol_writes_its_table(ratings_file, tmp_path) -> None:
+    frag = tmp_path / "ease.toml"
+    result = CliRunner().invoke(app, ["tune", "ease", "--trials", "2", "--config", str(TINY),
+                                      "--dataset", str(ratings_file), "--out", str(frag),
+                                      "--protocol", "user-random"])
+    assert result.exit_code == 0, result.output
+    text = frag.read_text()
+    models = tomllib.loads(text)["models"]
+    assert list(models["ease"]) == ["protocols"]
+    assert list(models["ease"]["protocols"]["user-random"]) == ["regularization"]
+    # the fragment pasted into the config is valid there
+    config_from_dict({**tomllib.loads(TINY.read_text()), "models": models})
 
 
 @pytest.mark.parametrize(
@@ -110,6 +129,8 @@ def test_tune_keeps_the_tuned_protocols_own_settings(ratings_file, tmp_path, mon
         (["tune", "random", "--config", str(TINY), "--dataset", "x.csv"], "nothing to tune"),
         (["tune", "ease", "--config", str(TINY), "--dataset", "x.csv"], "x.csv"),
         (["tune", "ease", "--trials", "0", "--config", str(TINY)], "--trials"),
+        (["tune", "ease", "--config", str(TINY), "--protocol", "P9"],
+         "no protocol 'P9' in the configuration"),
     ],
 )
 def test_errors_are_one_line(args, needle, tmp_path) -> None:

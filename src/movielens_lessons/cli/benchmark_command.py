@@ -149,6 +149,11 @@ def tune_command(
     ),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Where releases are looked for."),
     out: Path | None = typer.Option(None, "--out", help="Write the TOML fragment to this file."),
+    protocol: str | None = typer.Option(
+        None, "--protocol",
+        help="Tune for this protocol of the config (default: the first); the fragment then is a "
+             "[models.MODEL.protocols.PROTOCOL] table.",
+    ),
 ) -> None:
     """Tune MODEL on a validation split carved from the training data (never the test split)."""
     from movielens_lessons.experiments.benchmark import load_benchmark_data
@@ -159,6 +164,7 @@ def tune_command(
     cfg = _config(config, dataset)
     say = _progress(start)
     say(f"loading {cfg.dataset}")
+    proto = cfg.protocols[0] if protocol is None else cfg.protocol(protocol)
     data = load_benchmark_data(cfg, data_dir)
     fixed = {}
     if any(m.name == model for m in cfg.models):
@@ -167,14 +173,14 @@ def tune_command(
         from movielens_lessons.experiments.tuning import SEARCH_SPACES
 
         searched = _searched_names(SEARCH_SPACES.get(model))
-        on_protocol = cfg.model(model).params_for(cfg.protocols[0].name)
+        on_protocol = cfg.model(model).params_for(proto.name)
         fixed = {k: v for k, v in on_protocol.items() if k not in searched}
-    result = tune(model, data, cfg.protocols[0], trials=trials, metric=metric, timeout=timeout,
+    result = tune(model, data, proto, trials=trials, metric=metric, timeout=timeout,
                   seed=cfg.seed, validation_size=validation_size, fixed_params=fixed,
                   relevance_threshold=cfg.relevance_threshold,
                   command=shell_command(sys.argv[1:]) if sys.argv[1:2] == ["tune"] else None,
                   progress=say)
-    fragment = result.to_toml()
+    fragment = result.to_toml(protocol=protocol)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(fragment, encoding="utf-8")

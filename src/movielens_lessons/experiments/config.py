@@ -101,6 +101,14 @@ class BenchmarkConfig:
                 return m
         raise ConfigError(f"model {name!r} is not in the configuration {self.source or ''}".strip())
 
+    def protocol(self, name: str) -> ProtocolConfig:
+        """The protocol called ``name``; ConfigError listing the configured ones otherwise."""
+        for p in self.protocols:
+            if p.name == name:
+                return p
+        raise ConfigError(f"no protocol {name!r} in the configuration {self.source or ''}".strip()
+                          + f"; configured: {', '.join(p.name for p in self.protocols)}")
+
     def quick_version(self) -> BenchmarkConfig:
         """The config with its ``[quick]`` overrides applied (small K grid, fewer resamples)."""
         q = self.quick

@@ -95,11 +95,17 @@ def _svd(t) -> dict[str, Any]:
             "regularization": t.suggest_float("regularization", 1e-3, 0.5, log=True)}
 
 
+def _xgboost_ranker(t) -> dict[str, Any]:
+    # only the scoring-time scale of the trees' corrections: its best value depends on how far the
+    # label window is from the full data, which is what a validation split measures
+    return {"shrink": t.suggest_float("shrink", 0.0, 1.0, step=0.25)}
+
+
 #: Model name → its search space (the one place where ranges are defined).
 SEARCH_SPACES: dict[str, Space] = {
     "most-popular": _most_popular, "item-knn": _item_knn, "pure-svd": _pure_svd, "ease": _ease,
     "als": _als, "bpr": _bpr, "lightfm": _lightfm, "bias-baseline": _bias_baseline,
-    "explicit-als": _explicit_als, "svd": _svd,
+    "explicit-als": _explicit_als, "svd": _svd, "xgboost-ranker": _xgboost_ranker,
 }  # fmt: skip
 
 RATING_OBJECTIVES = ("rmse", "mae")
@@ -126,15 +132,19 @@ class TuneResult:
             return self.best_value > self.default_value
         return self.best_value < self.default_value
 
-    def to_toml(self) -> str:
-        """A ``[models.NAME]`` fragment to paste into a benchmark config."""
+    def to_toml(self, protocol: str | None = None) -> str:
+        """A ``[models.NAME]`` fragment to paste into a benchmark config; with ``protocol``, a
+        ``[models.NAME.protocols.PROTOCOL]`` table (the tuning record then goes in comments, as
+        such a table holds constructor parameters only)."""
         date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-        table = {"tuned_by": self.command, "tuned_validation": self.summary(),
-                 **{k: _plain(v) for k, v in self.best_params.items()}}
-        return (f"# {self.command}\n"
+        params = {k: _plain(v) for k, v in self.best_params.items()}
+        head = (f"# {self.command}\n"
                 f"# validation {self.metric}: untuned defaults {self.default_value:.4f} -> tuned "
-                f"{self.best_value:.4f} ({len(self.trials)} trials, {self.seconds:.0f} s, {date})\n"
-                + tomli_w.dumps({"models": {self.model: table}}))
+                f"{self.best_value:.4f} ({len(self.trials)} trials, {self.seconds:.0f} s, {date})\n")
+        if protocol is not None:
+            return head + tomli_w.dumps({"models": {self.model: {"protocols": {protocol: params}}}})
+        table = {"tuned_by": self.command, "tuned_validation": self.summary(), **params}
+        return head + tomli_w.dumps({"models": {self.model: table}})
 
     def summary(self) -> str:
         return f"{self.metric} {self.default_value:.4f} -> {self.best_value:.4f}"
