@@ -99,6 +99,19 @@ def test_tune_result_is_a_config_fragment(synth_data: Dataset) -> None:
     assert config.model("ease").tuned_validation.startswith("ndcg@10 ")
 
 
+def test_a_repeated_point_is_not_refitted(synth_data: Dataset, monkeypatch) -> None:
+    # a two-point space: six trials must repeat, and each point is fitted once (+ the defaults)
+    monkeypatch.setitem(SEARCH_SPACES, "ease", lambda t: {
+        "regularization": t.suggest_categorical("regularization", [10.0, 300.0])})
+    fits = []
+    real_score = tuning.score
+    monkeypatch.setattr(tuning, "score", lambda *a, **k: fits.append(a[1]) or real_score(*a, **k))
+    result = tune("ease", synth_data, PROTOCOL, trials=6, seed=0)
+    assert len(result.trials) == 6
+    assert len(fits) == 1 + len(set(result.trials["params_regularization"]))
+    assert result.best_value == pytest.approx(result.trials["value"].max())
+
+
 def test_rating_objective_is_minimised_for_explicit_models(synth_data: Dataset) -> None:
     result = tune("bias-baseline", synth_data, PROTOCOL, trials=3, metric="rmse", seed=0)
     assert result.direction == "minimize"

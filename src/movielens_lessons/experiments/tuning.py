@@ -236,10 +236,18 @@ def tune(
     say(f"untuned defaults: validation {metric} = {default_value:.4f}")
     space = SEARCH_SPACES[model]
 
+    scored: dict[str, float] = {}  # the sampler may repeat a point of a discrete space: fit once
+
     def objective(trial) -> float:
         suggested = space(trial)
-        value = score(model, {**suggested, **fixed}, train, valid, metric, relevance_threshold)
-        say(f"trial {trial.number}: {metric} = {value:.4f}  {suggested}")
+        key = repr(sorted(suggested.items()))
+        repeat = key in scored
+        if not repeat:
+            scored[key] = score(model, {**suggested, **fixed}, train, valid, metric,
+                                relevance_threshold)
+        value = scored[key]
+        say(f"trial {trial.number}: {metric} = {value:.4f}  {suggested}"
+            + ("  (repeated: not refitted)" if repeat else ""))
         return value
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
