@@ -37,7 +37,8 @@ def protocol_params(config, strategy: str, model: str) -> list[str]:
     for m in config.models:
         if m.name == model and names:
             for key, value in m.protocol_params.get(names[0], {}).items():
-                args += ["--param", f"{key}={value}"]
+                text = value if isinstance(value, str) else json.dumps(value)  # tables as JSON
+                args += ["--param", f"{key}={text}"]
     return args
 
 

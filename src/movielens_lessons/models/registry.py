@@ -7,6 +7,7 @@ naming the ``pip install "movielens-lessons[extra]"`` that fixes it.
 from __future__ import annotations
 
 import importlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,13 +115,21 @@ def create_model(name: str, **params: Any):
 
 
 def parse_param(text: str) -> tuple[str, Any]:
-    """``KEY=VALUE`` from the CLI: VALUE is read as int, float, bool (true/false), none, or string."""
+    """``KEY=VALUE`` from the CLI: VALUE is read as int, float, bool (true/false), none, a JSON object
+    or array (``{...}`` / ``[...]``, e.g. ``retriever_params={"ease": {"regularization": 100}}``), or
+    string."""
     if "=" not in text:
         raise ConfigError(f"bad --param {text!r}: expected KEY=VALUE")
     key, raw = text.split("=", 1)
     key, raw = key.strip().replace("-", "_"), raw.strip()
     if not key:
         raise ConfigError(f"bad --param {text!r}: empty key")
+    if raw[:1] in ("{", "["):
+        try:
+            return key, json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"bad --param {text!r}: the value is not valid JSON ({exc.msg} at "
+                              f"character {exc.pos + 1})") from None
     lowered = raw.lower()
     if lowered in ("true", "false"):
         return key, lowered == "true"
