@@ -317,13 +317,18 @@ def test_quality_on_ml_small_temporal_split(ml_small: Dataset) -> None:
 
 @pytest.mark.realdata
 @pytest.mark.slow
-def test_random_window_keeps_p1_near_ease(ml_small: Dataset) -> None:
-    """P1 (per-user random 75/25): the target (+5 % over EASE) is not met; the random label window at
-    least keeps the ranker within 5 % of EASE (measured 0.3935-0.4047 vs 0.4038), where the default
-    temporal window falls to about half (0.216)."""
+def test_p1_settings_beat_ease(ml_small: Dataset) -> None:
+    """P1 (per-user random 75/25) with the shipped config's settings for it (random label window,
+    the session retriever and three more, shrink 0.75): above EASE, the best single model (measured
+    0.4153 vs 0.4038; the +5 % target, 0.424, is not met). The temporal default window would fall
+    to about half of EASE here (0.216)."""
     from movielens_lessons.data.splits import user_random_split
+    from movielens_lessons.experiments.config import default_config_path, load_config
 
+    params = load_config(default_config_path()).model("xgboost-ranker").params_for("user-random")
+    assert params["validation"] == "random" and params["shrink"] < 1
     split = user_random_split(ml_small, test_size=0.25, seed=42)
     ease = _ndcg(create_model("ease").fit(split.train), split)
-    ranker = create_model("xgboost-ranker", validation="random").fit(split.train)
-    assert _ndcg(ranker, split) >= 0.95 * ease
+    ranker = create_model("xgboost-ranker", **params).fit(split.train)
+    assert ranker.fit_seconds_ < 180
+    assert _ndcg(ranker, split) >= 1.01 * ease
