@@ -28,6 +28,8 @@ import json
 
 import numpy as np
 
+from movielens_lessons.models.xgboost_ranker import shrink_corrections
+
 DISCOUNT = 1.0 / np.log2(np.arange(2, 12))
 
 
@@ -115,9 +117,9 @@ def nested_alpha(
         inner = predict(booster, window_world, every, names)
         prior = window_world["prior"]
         alpha = max(ALPHAS, key=lambda a: dcg_at_10(
-            prior + a * (inner - prior), window_world["labels"], window_world["rows"]).mean())
+            shrink_corrections(inner, prior, a), window_world["labels"], window_world["rows"]).mean())
         chosen.append(alpha)
-        shrunk = test_world["prior"] + alpha * (margin - test_world["prior"])
+        shrunk = shrink_corrections(margin, test_world["prior"], alpha)
         values.append(dcg_at_10(shrunk, test_world["labels"], test_world["rows"]).mean())
     return chosen, values
 
@@ -159,7 +161,7 @@ def main() -> None:
         test_world, window_world, names, base, args.seeds
     )
     shrunk = {
-        alpha: [dcg_at_10(test_world["prior"] + alpha * (m - test_world["prior"]),
+        alpha: [dcg_at_10(shrink_corrections(m, test_world["prior"], alpha),
                           test_world["labels"], test_world["rows"]).mean() for m in margins]
         for alpha in (0.25, 0.5, 0.75)
     }

@@ -21,8 +21,9 @@ Training (``fit``), on a training set ``D`` with timestamps:
 Scores (``_score``): a candidate's score is the ranker's margin, its corrections to the prior scaled
 by ``shrink`` (it equals the sum of its ``pred_contribs`` explanation, scaled the same way); every
 other item scores below the user's lowest candidate (by training popularity), so ``recommend`` fills
-lists from candidates first and the base class's seen-item exclusion applies unchanged. Saved: ``booster.ubj`` (XGBoost's own UBJSON), each retriever as its own model folder
-under ``retrievers/<name>/``, feature tables in ``arrays.npz``; the retriever list is in ``model.json``.
+lists from candidates first and the base class's seen-item exclusion applies unchanged. Saved:
+``booster.ubj`` (XGBoost's own UBJSON), each retriever as its own model folder under
+``retrievers/<name>/``, feature tables in ``arrays.npz``; the retriever list is in ``model.json``.
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ from movielens_lessons.models.ranker_training import stack_rows, stage_one_metri
 BOOSTER_FILE = "booster.ubj"
 RETRIEVER_DIR = "retrievers"
 _OBJECTIVES = ("rank:ndcg", "rank:pairwise", "rank:map", "binary:logistic")
+
+
+def shrink_corrections(margin: np.ndarray, prior: np.ndarray | None, shrink: float) -> np.ndarray:
+    """``prior + shrink · (margin - prior)`` per candidate row (margin units): the trees' corrections
+    to the prior scaled by ``shrink`` in [0, 1]; ``margin`` itself without a prior or at 1."""
+    return margin if prior is None or shrink == 1.0 else prior + shrink * (margin - prior)
 
 
 class XGBoostRanker(BaseRecommender):
@@ -327,15 +334,11 @@ class XGBoostRanker(BaseRecommender):
             return self.booster_.predict(dm, **kwargs)  # contributions are in margin units
         return self.booster_.predict(dm, output_margin=True)
 
-    def _shrunk(self, margin: np.ndarray, prior: np.ndarray | None) -> np.ndarray:
-        """``prior + shrink · (margin - prior)``: the trees' corrections to the prior, scaled."""
-        s = float(self.shrink)
-        return margin if prior is None or s == 1.0 else prior + s * (margin - prior)
-
     def _score(self, users: np.ndarray) -> np.ndarray:
         cand, x = self._candidates(users)
         prior = self._prior(cand)
-        margin = self._shrunk(self._margins(x, prior), prior).astype(np.float32)
+        margin = shrink_corrections(self._margins(x, prior), prior, float(self.shrink))
+        margin = margin.astype(np.float32)
         out = np.empty((len(users), self.n_items), dtype=np.float32)
         # non-candidates: below the row's lowest candidate, ordered by training popularity
         pop = self.item_popularity_.astype(np.float64)
@@ -379,10 +382,10 @@ class XGBoostRanker(BaseRecommender):
         prior = self._prior(cand)
         prior = None if prior is None else prior[rows]
         contribs = self._margins(x[rows], prior, pred_contribs=True)
-        if prior is not None and float(self.shrink) != 1.0:
+        if prior is not None:
             # the features' shares scale with the corrections; the bias holds the prior itself
             contribs[:, :-1] *= float(self.shrink)
-            contribs[:, -1] = self._shrunk(contribs[:, -1], prior)
+            contribs[:, -1] = shrink_corrections(contribs[:, -1], prior, float(self.shrink))
         frame = pd.DataFrame(contribs, columns=[*self.feature_names_, "bias"])
         frame.insert(0, C.ITEM, self.item_ids_[picked])
         frame["score"] = contribs.sum(axis=1)
