@@ -107,6 +107,13 @@ def test_tune_keeps_the_tuned_protocols_own_settings(ratings_file, tmp_path, mon
     assert seen == {"protocol": "user-random", "fixed": {"max_items": 7}}
 
 
+def test_tune_help_shows_the_table_name() -> None:
+    # rich reads "[...]" in help text as markup and drops it unless escaped
+    result = CliRunner().invoke(app, ["tune", "--help"], env={"COLUMNS": "300", "NO_COLOR": "1"})
+    assert result.exit_code == 0
+    assert "[models.MODEL.protocols.PROTOCOL] table" in result.output
+
+
 def test_tune_for_a_protocol_writes_its_table(ratings_file, tmp_path) -> None:
     frag = tmp_path / "ease.toml"
     result = CliRunner().invoke(app, ["tune", "ease", "--trials", "2", "--config", str(TINY),

@@ -13,7 +13,7 @@ from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.errors import ConfigError
 from movielens_lessons.experiments import tuning
 from movielens_lessons.experiments.config import ProtocolConfig, config_from_dict
-from movielens_lessons.experiments.tuning import SEARCH_SPACES, tune
+from movielens_lessons.experiments.tuning import GRIDS, SEARCH_SPACES, tune
 from movielens_lessons.models.registry import create_model, get_model_class
 
 PROTOCOL = ProtocolConfig("user-temporal", "user-temporal", {"test_size": 0.2})
@@ -110,6 +110,39 @@ def test_a_repeated_point_is_not_refitted(synth_data: Dataset, monkeypatch) -> N
     assert len(result.trials) == 6
     assert len(fits) == 1 + len(set(result.trials["params_regularization"]))
     assert result.best_value == pytest.approx(result.trials["value"].max())
+
+
+class _Recorder:
+    """Stands in for an optuna Trial and records the choices a space offers."""
+
+    def __init__(self) -> None:
+        self.choices: dict[str, list] = {}
+
+    def suggest_categorical(self, name, choices):
+        self.choices[name] = list(choices)
+        return choices[0]
+
+
+@pytest.mark.parametrize("model", sorted(GRIDS))
+def test_a_grid_lists_exactly_what_its_space_offers(model: str) -> None:
+    trial = _Recorder()
+    SEARCH_SPACES[model](trial)
+    assert trial.choices == GRIDS[model]
+
+
+def test_a_grid_space_tries_each_point_once_and_stops(synth_data: Dataset, monkeypatch) -> None:
+    points = [10.0, 100.0, 300.0]
+    monkeypatch.setitem(SEARCH_SPACES, "ease", lambda t: {
+        "regularization": t.suggest_categorical("regularization", points)})
+    monkeypatch.setitem(GRIDS, "ease", {"regularization": points})
+    fits = []
+    real_score = tuning.score
+    monkeypatch.setattr(tuning, "score", lambda *a, **k: fits.append(a[1]) or real_score(*a, **k))
+    result = tune("ease", synth_data, PROTOCOL, trials=8, seed=0)
+    assert sorted(result.trials["params_regularization"]) == points  # 8 allowed, 3 exist
+    assert len(fits) == 1 + len(points)
+    fewer = tune("ease", synth_data, PROTOCOL, trials=2, seed=0)
+    assert len(set(fewer.trials["params_regularization"])) == 2
 
 
 def test_rating_objective_is_minimised_for_explicit_models(synth_data: Dataset) -> None:

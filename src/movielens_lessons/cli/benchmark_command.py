@@ -137,7 +137,9 @@ def runs_compare(
 @app.command("tune")
 def tune_command(
     model: str = typer.Argument(..., help="Model name (see: movielens-lessons models)."),
-    trials: int = typer.Option(20, "--trials", help="Optuna trials."),
+    trials: int = typer.Option(
+        20, "--trials", help="Optuna trials (a model with a small grid stops once each point is tried)."
+    ),
     metric: str = typer.Option("ndcg@10", "--metric", help="METRIC@K to maximise, or rmse / mae."),
     timeout: float | None = typer.Option(None, "--timeout", help="Stop after this many seconds."),
     config: Path | None = typer.Option(
@@ -152,7 +154,7 @@ def tune_command(
     protocol: str | None = typer.Option(
         None, "--protocol",
         help="Tune for this protocol of the config (default: the first); the fragment then is a "
-             "[models.MODEL.protocols.PROTOCOL] table.",
+             "\\[models.MODEL.protocols.PROTOCOL] table.",  # escaped, or rich reads it as markup
     ),
 ) -> None:
     """Tune MODEL on a validation split carved from the training data (never the test split)."""

@@ -95,10 +95,13 @@ def _svd(t) -> dict[str, Any]:
             "regularization": t.suggest_float("regularization", 1e-3, 0.5, log=True)}
 
 
+_SHRINKS = [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
 def _xgboost_ranker(t) -> dict[str, Any]:
     # only the scoring-time scale of the trees' corrections: its best value depends on how far the
     # label window is from the full data, which is what a validation split measures
-    return {"shrink": t.suggest_float("shrink", 0.0, 1.0, step=0.25)}
+    return {"shrink": t.suggest_categorical("shrink", _SHRINKS)}
 
 
 #: Model name → its search space (the one place where ranges are defined).
@@ -107,6 +110,10 @@ SEARCH_SPACES: dict[str, Space] = {
     "als": _als, "bpr": _bpr, "lightfm": _lightfm, "bias-baseline": _bias_baseline,
     "explicit-als": _explicit_als, "svd": _svd, "xgboost-ranker": _xgboost_ranker,
 }  # fmt: skip
+
+#: Spaces small enough to try whole: each point once (Optuna's GridSampler, in a seeded order), and the
+#: search ends when all are tried; a model's entry lists the choices its space function suggests.
+GRIDS: dict[str, dict[str, list[Any]]] = {"xgboost-ranker": {"shrink": _SHRINKS}}
 
 RATING_OBJECTIVES = ("rmse", "mae")
 
@@ -212,7 +219,8 @@ def tune(
     command: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> TuneResult:
-    """Search :data:`SEARCH_SPACES[model] <SEARCH_SPACES>` with Optuna's seeded TPE sampler.
+    """Search :data:`SEARCH_SPACES[model] <SEARCH_SPACES>` with Optuna's seeded TPE sampler, or
+    every point of :data:`GRIDS[model] <GRIDS>` once (at most ``trials``) where the model has one.
 
     ``fixed_params`` are set on every trial (and on the default), e.g. ``num_threads``. ``timeout``
     (seconds) stops the search early. Raises ConfigError for a model without a search space, an
@@ -251,8 +259,9 @@ def tune(
         return value
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction=direction,
-                                sampler=optuna.samplers.TPESampler(seed=seed))
+    sampler = (optuna.samplers.GridSampler(GRIDS[model], seed=seed) if model in GRIDS
+               else optuna.samplers.TPESampler(seed=seed))
+    study = optuna.create_study(direction=direction, sampler=sampler)
     remaining = None if timeout is None else max(1.0, timeout - (time.perf_counter() - start))
     study.optimize(objective, n_trials=trials, timeout=remaining, catch=(ConfigError,))
     done = [t for t in study.trials if t.value is not None and math.isfinite(t.value)]
