@@ -138,13 +138,18 @@ def main() -> None:
 
     from movielens_lessons.data.loading import load_dataset
     from movielens_lessons.data.splits import split
+    from movielens_lessons.errors import ConfigError
     from movielens_lessons.experiments.config import default_config_path, load_config
     from movielens_lessons.experiments.tuning import validation_split
     from movielens_lessons.models.ranker_labels import label_window
     from movielens_lessons.models.xgboost_ranker import XGBoostRanker
 
     config = load_config(default_config_path())
-    protocol = config.protocol(args.protocol)
+    try:
+        protocol = config.protocol(args.protocol)
+        grid = json.loads(args.grid)
+    except (ConfigError, json.JSONDecodeError) as err:
+        parser.error(f"--protocol / --grid: {err}")
     settings = config.model("xgboost-ranker").params_for(protocol.name)
     model = XGBoostRanker(**settings)
     data = load_dataset(config.dataset)
@@ -165,7 +170,6 @@ def main() -> None:
         f"{protocol.name}, ranker {settings}, bag {args.bag}; rows built in "
         f"{time.perf_counter() - t0:.0f} s; NDCG@10 at shrink {', '.join(map(str, SHRINKS))}"
     )
-    grid = json.loads(args.grid)
     base = model._booster_params() | {"nthread": 2}
     for combo in itertools.product(*grid.values()):
         setting = dict(zip(grid, combo, strict=True))
