@@ -6,14 +6,15 @@ validation split's training part (what ``fit`` learns from) and the validation s
 (retrievers on the whole training part, labels = the validation items). Then, for each booster
 setting of ``--grid``, it trains
 
-- as ``fit`` does (``--bag 0``): 5 folds of users, each stopped early, then one refit for the median
-  best round; or
-- bagged (``--bag B``): the 5 fold boosters of ``B`` fold assignments (seeds 0 … B−1), each cut at
-  its own best round, their margins averaged (5·B boosters, no refit),
+- as ``fit`` does with ``n_bags = 0`` (``--bag 0``): 5 folds of users, each stopped early, then one
+  refit for the median best round; or
+- as ``fit`` does with ``n_bags = B`` (``--bag B``): the 5 fold boosters of ``B`` fold assignments,
+  each cut at its own best round, their margins averaged (5·B boosters, no refit),
 
 and prints NDCG@10 of the validation users (every validation item counts, candidates or not) at
 shrink 0 (the prior's order) / 0.5 / 0.75 / 1. ``--test`` repeats it on the protocol's test split:
-read it only once a setting has been chosen on validation.
+read it only once a setting has been chosen on validation. ``--blend-grid`` instead scores blended
+priors alone (``prior = {label: weight}``, no booster) over a grid of weights.
 
     MOVIELENS_DATA_DIR=../shared/data python benchmarks/ranker_boosters.py \\
         [--protocol user-random] [--grid '{"max_depth": [3, 6]}'] [--bag 3] [--test]
@@ -57,71 +58,41 @@ def ndcg_at_10(score: np.ndarray, w: dict) -> float:
     return float(ndcg(rec, w["relevant"], ks=(10,)).mean())
 
 
-def matrix(w: dict, mask: np.ndarray, names: list[str], labels: bool = True):
-    import xgboost as xgb
-
-    return xgb.DMatrix(
-        w["x"][mask],
-        label=w["labels"][mask] if labels else None,
-        qid=w["rows"][mask] if labels else None,
-        base_margin=None if w["prior"] is None else w["prior"][mask],
-        feature_names=names,
-    )
-
-
-def fold_boosters(params: dict, w: dict, names: list[str], seed: int, n_users: int) -> list:
-    """The ``N_FOLDS`` boosters of one fold assignment of ``w``'s users, each at its best round."""
-    import xgboost as xgb
-
-    has_pos = np.bincount(w["rows"], weights=w["labels"]) > 0
-    row_user = w["users"][w["rows"]]
-    users = np.unique(row_user[has_pos[w["rows"]]])
-    fold_of = np.full(n_users, -1)
-    fold_of[np.random.default_rng(seed).permutation(users)] = np.arange(len(users)) % N_FOLDS
-    boosters = []
-    for f in range(N_FOLDS):
-        held = (fold_of == f)[row_user]
-        b = xgb.train(
-            params | {"seed": seed},
-            matrix(w, has_pos[w["rows"]] & ~held, names),
-            num_boost_round=400,
-            evals=[(matrix(w, has_pos[w["rows"]] & held, names), "e")],
-            early_stopping_rounds=40,
-            verbose_eval=False,
-        )
-        boosters.append(b[: b.best_iteration + 1])
-    return boosters
-
-
 def margins(model, params: dict, window: dict, target: dict, bag: int, n_users: int) -> np.ndarray:
-    """The target rows' margins from boosters trained on ``window``'s rows."""
+    """The target rows' margins from the booster(s) trained on ``window``'s rows as ``fit`` trains
+    them with ``n_bags = bag`` (mean over bagged boosters)."""
+    import xgboost as xgb
+
     from movielens_lessons.models.ranker_training import stack_rows, train_booster
 
-    names = model.feature_names_
-    every = np.ones(len(target["labels"]), dtype=bool)
-    if bag == 0:
-        booster, _ = train_booster(
-            params,
-            stack_rows([window]),
-            names,
-            n_users=n_users,
-            n_folds=N_FOLDS,
-            eval_fraction=0.2,
-            n_estimators=400,
-            early_stopping_rounds=40,
-            random_state=int(model.random_state),
-            nthread=int(params["nthread"]),
-        )
-        return booster.predict(matrix(target, every, names, labels=False), output_margin=True)
-    test = matrix(target, every, names, labels=False)
-    return np.mean(
-        [
-            b.predict(test, output_margin=True)
-            for s in range(bag)
-            for b in fold_boosters(params, window, names, s, n_users)
-        ],
-        axis=0,
+    boosters, _ = train_booster(
+        params,
+        stack_rows([window]),
+        model.feature_names_,
+        n_users=n_users,
+        n_folds=N_FOLDS,
+        eval_fraction=0.2,
+        n_estimators=400,
+        early_stopping_rounds=40,
+        random_state=int(model.random_state),
+        nthread=int(params["nthread"]),
+        n_bags=bag,
     )
+    dm = xgb.DMatrix(target["x"], base_margin=target["prior"], feature_names=model.feature_names_)
+    return np.mean([b.predict(dm, output_margin=True) for b in boosters], axis=0)
+
+
+def blend(model, weights: dict[str, float], w: dict) -> np.ndarray:
+    """The blended prior ``{label: weight}`` would give ``w``'s rows (from their score-ratio
+    features, floored as the model floors them)."""
+    from movielens_lessons.features.items import slug
+    from movielens_lessons.models.xgboost_ranker import BLEND_RATIO_FLOOR
+
+    def ratio(label: str) -> np.ndarray:
+        column = w["x"][:, model.feature_names_.index(f"{slug(label)}_score_ratio")]
+        return np.clip(np.nan_to_num(column.astype(np.float64), nan=0.0), BLEND_RATIO_FLOOR, 1.0)
+
+    return sum(weight * ratio(label) for label, weight in weights.items())
 
 
 def main() -> None:
@@ -130,7 +101,17 @@ def main() -> None:
         "--protocol", default="user-random", help="a protocol of the benchmark config"
     )
     parser.add_argument("--grid", default="{}", help='JSON {"xgboost param": [values, ...]}')
-    parser.add_argument("--bag", type=int, default=0, help="fold assignments averaged (0: as fit)")
+    parser.add_argument(
+        "--param", action="append", default=[], help="ranker KEY=VALUE over the config's (JSON)"
+    )
+    parser.add_argument(
+        "--bag", type=int, default=None, help="n_bags (default: the config's; 0: one refit)"
+    )
+    parser.add_argument(
+        "--blend-grid",
+        default=None,
+        help='JSON {"retriever label": [weights]}: score blended priors alone (no booster)',
+    )
     parser.add_argument(
         "--test", action="store_true", help="also score on the protocol's test split"
     )
@@ -148,10 +129,18 @@ def main() -> None:
     try:
         protocol = config.protocol(args.protocol)
         grid = json.loads(args.grid)
+        blend_grid = None if args.blend_grid is None else json.loads(args.blend_grid)
     except (ConfigError, json.JSONDecodeError) as err:
         parser.error(f"--protocol / --grid: {err}")
     settings = config.model("xgboost-ranker").params_for(protocol.name)
+    for kv in args.param:
+        key, _, value = kv.partition("=")
+        try:
+            settings[key] = json.loads(value)
+        except json.JSONDecodeError:
+            settings[key] = value
     model = XGBoostRanker(**settings)
+    bag = int(model.n_bags) if args.bag is None else args.bag
     data = load_dataset(config.dataset)
 
     def worlds(train, target) -> tuple[dict, dict]:
@@ -167,16 +156,25 @@ def main() -> None:
         sp = split(data, protocol.strategy, **protocol.params)
         sets["test"] = worlds(sp.train, sp.test)
     print(
-        f"{protocol.name}, ranker {settings}, bag {args.bag}; rows built in "
+        f"{protocol.name}, ranker {settings}, bag {bag}; rows built in "
         f"{time.perf_counter() - t0:.0f} s; NDCG@10 at shrink {', '.join(map(str, SHRINKS))}"
     )
+    if blend_grid is not None:
+        for combo in itertools.product(*blend_grid.values()):
+            weights = dict(zip(blend_grid, combo, strict=True))
+            line = [
+                f"{name} {ndcg_at_10(blend(model, weights, target), target):.4f}"
+                for name, (_, target) in sets.items()
+            ]
+            print(f"prior {json.dumps(weights)}: {'; '.join(line)}", flush=True)
+        return
     base = model._booster_params() | {"nthread": 2}
     for combo in itertools.product(*grid.values()):
         setting = dict(zip(grid, combo, strict=True))
         t = time.perf_counter()
         line = []
         for name, (window, target) in sets.items():
-            m = margins(model, base | setting, window, target, args.bag, data.n_users)
+            m = margins(model, base | setting, window, target, bag, data.n_users)
             scores = [
                 ndcg_at_10(shrink_corrections(m, target["prior"], s), target) for s in SHRINKS
             ]

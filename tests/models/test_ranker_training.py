@@ -52,7 +52,7 @@ def test_stage_one_metrics_counts_each_retriever_within_its_top_n():
 @pytest.mark.parametrize("n_folds", [1, 4])
 def test_train_booster_learns_the_signal_and_reports_its_folds(n_folds):
     rows = stack_rows([window_rows(60, 20, 3)])
-    booster, metrics = train_booster(
+    (booster,), metrics = train_booster(
         PARAMS, rows, ["f0", "f1"], n_users=70, n_folds=n_folds, eval_fraction=0.25,
         n_estimators=50, early_stopping_rounds=10, random_state=0,
     )
@@ -61,6 +61,29 @@ def test_train_booster_learns_the_signal_and_reports_its_folds(n_folds):
     assert booster.num_boosted_rounds() == metrics["best_iteration"] + 1
     gain = booster.get_score(importance_type="total_gain")
     assert gain.get("f0", 0.0) > gain.get("f1", 0.0)
+
+
+def test_bagged_boosters_are_the_fold_boosters_of_each_assignment():
+    rows = stack_rows([window_rows(60, 20, 3)])
+    boosters, metrics = train_booster(
+        PARAMS, rows, ["f0", "f1"], n_users=70, n_folds=4, eval_fraction=0.25,
+        n_estimators=50, early_stopping_rounds=10, random_state=0, n_bags=2,
+    )
+    assert len(boosters) == metrics["n_boosters"] == 8
+    assert [b.num_boosted_rounds() for b in boosters] == [
+        i + 1 for i in metrics["fold_best_iterations"]
+    ]
+    import xgboost as xgb
+
+    # two fold assignments, and each booster samples its own rows: not eight copies of one model
+    x = np.random.default_rng(1).normal(size=(50, 2)).astype(np.float32)
+    preds = np.array([b.predict(xgb.DMatrix(x, feature_names=["f0", "f1"])) for b in boosters])
+    assert len({p.round(5).tobytes() for p in preds}) > 1
+    (single,), _ = train_booster(
+        PARAMS, rows, ["f0", "f1"], n_users=70, n_folds=1, eval_fraction=0.25,
+        n_estimators=50, early_stopping_rounds=10, random_state=0, n_bags=2,
+    )  # one held-out set: nothing to bag
+    assert single.num_boosted_rounds() >= 1
 
 
 def test_train_booster_refuses_fewer_than_two_users_with_a_positive():

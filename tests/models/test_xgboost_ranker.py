@@ -203,7 +203,7 @@ def test_rounds_come_from_held_out_user_folds(synth_split, n_folds: int) -> None
     assert metrics["n_folds"] == n_folds and len(metrics["fold_best_iterations"]) == n_folds
     expected = int(np.median(metrics["fold_best_iterations"]))
     assert metrics["best_iteration"] == expected
-    assert model.booster_.num_boosted_rounds() == expected + 1
+    assert model.boosters_[0].num_boosted_rounds() == expected + 1
     assert 0 < metrics["eval_ndcg@10"] <= 1
 
 
@@ -245,6 +245,47 @@ def test_shrink_scales_the_corrections_to_the_prior(synth_split) -> None:
     np.testing.assert_allclose(why["score"], recs.scores[0], rtol=1e-4, atol=1e-4)
     parts = why[[*model.feature_names_, "bias"]].sum(axis=1)
     np.testing.assert_allclose(parts, why["score"], rtol=1e-5, atol=1e-5)
+
+
+def test_a_blended_prior_is_the_weighted_sum_of_score_ratios(synth_split) -> None:
+    model = XGBoostRanker(**SYNTH, prior={"ease": 1.0, "item-knn": 0.5}, shrink=0.0)
+    model.fit(synth_split.train)
+    users = np.arange(6)
+    cand, _ = model._candidates(users)
+    best = cand.best[cand.rows]
+    ratio = np.clip(cand.scores / np.abs(best), ranker_module.BLEND_RATIO_FLOOR, 1.0)
+    names = model.retriever_names()
+    expected = (np.nan_to_num(ratio[:, names.index("ease")])
+                + 0.5 * np.nan_to_num(ratio[:, names.index("item-knn")]))
+    np.testing.assert_allclose(model._prior(cand), expected, rtol=1e-5, atol=1e-6)
+    # shrink 0: the candidates in the blend's order
+    np.testing.assert_allclose(model._score(users)[cand.rows, cand.items], expected, rtol=1e-5,
+                               atol=1e-6)
+    why = model.explain(int(synth_split.train.user_ids[7]), k=3)
+    parts = why[[*model.feature_names_, "bias"]].sum(axis=1)
+    np.testing.assert_allclose(parts, why["score"], rtol=1e-5, atol=1e-5)
+
+
+def test_bagged_boosters_average_save_and_explain(synth_split, tmp_path: Path) -> None:
+    model = XGBoostRanker(**SYNTH, n_folds=3, n_bags=2).fit(synth_split.train)
+    assert len(model.boosters_) == model.training_metrics_["n_boosters"] == 6
+    users = np.arange(6)
+    cand, x = model._candidates(users)
+    prior = model._prior(cand)
+    import xgboost as xgb
+
+    each = [b.predict(xgb.DMatrix(x, base_margin=prior, feature_names=model.feature_names_),
+                      output_margin=True) for b in model.boosters_]
+    np.testing.assert_allclose(model._score(users)[cand.rows, cand.items], np.mean(each, axis=0),
+                               rtol=1e-4, atol=1e-4)
+    user = int(synth_split.train.user_ids[7])
+    why, recs = model.explain(user, k=5), model.recommend([user], k=5)
+    np.testing.assert_allclose(why["score"], recs.scores[0], rtol=1e-4, atol=1e-4)
+    path = model.save(tmp_path / "bagged")
+    assert len(list(path.glob("booster*.ubj"))) == 6
+    loaded = BaseRecommender.load(path)
+    np.testing.assert_array_equal(loaded.score([1, 30]), model.score([1, 30]))
+    assert loaded.feature_importance().equals(model.feature_importance())
 
 
 def test_mixed_window_is_latest_half_plus_a_random_half(synth_split) -> None:
@@ -297,6 +338,12 @@ def test_several_windows_each_fit_on_their_own_history(
         ({"shrink": 1.5}, r"shrink must be a number in \[0, 1\]"),
         ({"shrink": True}, r"shrink must be a number in \[0, 1\]"),
         ({"shrink": 0.5, "prior": ""}, "no prior to shrink towards"),
+        ({"prior": {"als": 1.0}}, "a prior blend names retrievers"),
+        ({"prior": {}}, "a prior blend names retrievers"),
+        ({"prior": {"ease": -1.0}}, "prior blend weights must be numbers"),
+        ({"prior": {"ease": 0}}, "prior blend weights must be numbers"),
+        ({"n_bags": -1}, "n_bags must be an integer"),
+        ({"n_bags": True}, "n_bags must be an integer"),
     ],
 )
 def test_bad_params(params: dict, match: str, cluster_data: Dataset) -> None:  # noqa: F811
@@ -319,16 +366,18 @@ def test_quality_on_ml_small_temporal_split(ml_small: Dataset) -> None:
 @pytest.mark.slow
 def test_p1_settings_beat_ease(ml_small: Dataset) -> None:
     """P1 (per-user random 75/25) with the shipped config's settings for it (random label window,
-    the session retriever and three more, shrink 0.75): above EASE, the best single model (measured
-    0.4153 vs 0.4038; the +5 % target, 0.424, is not met). The temporal default window would fall
-    to about half of EASE here (0.216)."""
+    the session retriever and three more, a blend of EASE, s5 and LightFM as the prior, 15 bagged
+    boosters, shrink 0.5): well above EASE, the best single model. Measured in-process 0.4254 vs
+    0.4038 (+5.3 %; random_state 1 / 2: 0.4233 / 0.4274); through the CLI, the issue's own
+    measure, 0.4267 (+5.7 %, benchmarks/quality_cli.py). Asserted with a margin for other machines'
+    numerics: +4 %. The temporal default window would fall to about half of EASE here (0.216)."""
     from movielens_lessons.data.splits import user_random_split
     from movielens_lessons.experiments.config import default_config_path, load_config
 
     params = load_config(default_config_path()).model("xgboost-ranker").params_for("user-random")
-    assert params["validation"] == "random" and params["shrink"] < 1
+    assert params["validation"] == "random" and isinstance(params["prior"], dict)
     split = user_random_split(ml_small, test_size=0.25, seed=42)
     ease = _ndcg(create_model("ease").fit(split.train), split)
     ranker = create_model("xgboost-ranker", **params).fit(split.train)
     assert ranker.fit_seconds_ < 180
-    assert _ndcg(ranker, split) >= 1.01 * ease
+    assert _ndcg(ranker, split) >= 1.04 * ease

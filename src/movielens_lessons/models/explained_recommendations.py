@@ -98,9 +98,12 @@ def _ranker_frame(model, user: int, k: int) -> pd.DataFrame:
 
 
 def _prior_label(model) -> str | None:
-    """The retriever label whose rank starts the ranker's boosting (its ``prior``), or None."""
+    """The retriever label whose rank starts the ranker's boosting (its ``prior``), "blend" for a
+    blend of several, or None."""
     if not model.prior:
         return None
+    if isinstance(model.prior, dict):
+        return "blend"
     return model.retriever_names()[0] if model.prior == "first" else str(model.prior)
 
 

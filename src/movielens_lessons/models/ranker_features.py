@@ -269,14 +269,19 @@ def feature_names(retriever_names: list[str]) -> list[str]:
     return per + list(USER_COLUMNS) + list(ITEM_COLUMNS) + list(PAIR_COLUMNS)
 
 
+def score_ratios(cand: Candidates) -> np.ndarray:
+    """``(n_pairs, n_retrievers)``: each retriever's score / the user's best score from it (NaN where
+    the retriever has no score or the best is 0): comparable across users, unlike raw scores."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        best = cand.best[cand.rows]
+        return np.where(np.abs(best) > 0, cand.scores / np.abs(best), np.nan)
+
+
 def pair_features(tables: FeatureTables, users: np.ndarray, cand: Candidates) -> np.ndarray:
     """Feature matrix float32 ``(n_pairs, len(feature_names))`` for ``cand`` of internal ``users``."""
     u = users[cand.rows]
     i = cand.items
-    with np.errstate(invalid="ignore", divide="ignore"):
-        best = cand.best[cand.rows]
-        ratio = np.where(np.abs(best) > 0, cand.scores / np.abs(best), np.nan)
-    per = np.stack([cand.scores, cand.ranks, ratio], axis=2).reshape(len(i), -1)
+    per = np.stack([cand.scores, cand.ranks, score_ratios(cand)], axis=2).reshape(len(i), -1)
     item_genres = tables.item_genres[i]
     affinity = np.einsum("ij,ij->i", tables.user_genres[u], item_genres)
     n_genres = item_genres.sum(axis=1)

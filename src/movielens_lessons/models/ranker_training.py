@@ -59,13 +59,16 @@ def train_booster(
     early_stopping_rounds: int,
     random_state: int,
     nthread: int = 1,
-) -> tuple[Any, dict[str, Any]]:
-    """The booster trained on stacked ``rows`` (:func:`stack_rows`), cut to its best round, and its
-    metrics (``best_iteration``, ``fold_best_iterations``, ``eval_ndcg@10``, ...).
+    n_bags: int = 0,
+) -> tuple[list[Any], dict[str, Any]]:
+    """The boosters trained on stacked ``rows`` (:func:`stack_rows`), each cut to its best round,
+    and their metrics (``best_iteration``, ``fold_best_iterations``, ``eval_ndcg@10``, ...).
 
-    ``n_folds > 1``: each fold of users stops once, then a refit on every user for the median best
-    round; ``n_folds = 1``: one held-out ``eval_fraction`` of the users, no refit. ``n_users``: the
-    number of internal user ids (``row_user`` indexes it)."""
+    ``n_folds > 1``: each fold of users stops once, then one refit on every user for the median best
+    round (``n_bags = 0``: one booster), or, with ``n_bags = B ≥ 1``, the fold boosters of ``B``
+    fold assignments are kept instead (``B · n_folds`` boosters whose margins are to be averaged);
+    ``n_folds = 1``: one held-out ``eval_fraction`` of the users, no refit. ``n_users``: the number
+    of internal user ids (``row_user`` indexes it)."""
     import xgboost as xgb
 
     x, labels, qid, prior, row_user = (
@@ -91,20 +94,23 @@ def train_booster(
         )
 
     n_folds = min(n_folds, len(group_users))  # no fold without a user
+    folds = []
     if n_folds > 1:
-        fold_of = np.full(n_users, -1)
-        fold_of[rng.permutation(group_users)] = np.arange(len(group_users)) % n_folds
-        folds = [fold_of == f for f in range(n_folds)]
+        for _ in range(max(n_bags, 1)):
+            fold_of = np.full(n_users, -1)
+            fold_of[rng.permutation(group_users)] = np.arange(len(group_users)) % n_folds
+            folds += [fold_of == f for f in range(n_folds)]
     else:
         n_eval = min(max(1, round(len(group_users) * eval_fraction)), len(group_users) - 1)
         eval_users = np.zeros(n_users, dtype=bool)
         eval_users[rng.choice(group_users, n_eval, replace=False)] = True
         folds = [eval_users]
-    bests, scores = [], []
-    for held_users in folds:
+    bests, scores, boosters = [], [], []
+    for b, held_users in enumerate(folds):
         history: dict[str, Any] = {}
+        # bagged boosters differ in their row sampling too
         booster = xgb.train(
-            params,
+            params if n_bags == 0 else params | {"seed": int(params.get("seed", 0)) + b},
             matrix(has_pos[qid] & ~held_users[row_user]),
             num_boost_round=n_estimators,
             evals=[(matrix(has_pos[qid] & held_users[row_user]), "eval")],
@@ -114,15 +120,20 @@ def train_booster(
         )
         bests.append(int(booster.best_iteration))
         scores.append(float(history["eval"]["ndcg@10"][booster.best_iteration]))
+        # only the rounds up to the best one, so predictions need no iteration_range
+        boosters.append(booster[: booster.best_iteration + 1])
     best = int(np.median(bests))
-    if n_folds > 1:
+    if n_folds > 1 and n_bags == 0:
         booster = xgb.train(params, matrix(has_pos[qid]), num_boost_round=best + 1)
+        boosters = [booster[: best + 1]]
+    elif n_folds == 1:
+        boosters = [booster[: best + 1]]
     metrics = {
         "best_iteration": best,
         "fold_best_iterations": bests,
         "eval_ndcg@10": float(np.mean(scores)),
         "n_users_with_labels": len(group_users),
         "n_folds": n_folds,
+        "n_boosters": len(boosters),
     }
-    # only the rounds up to the best one, so predictions need no iteration_range
-    return booster[: best + 1], metrics
+    return boosters, metrics

@@ -50,6 +50,7 @@ from movielens_lessons.models.ranker_features import (
     feature_names,
     feature_tables,
     pair_features,
+    score_ratios,
 )
 from movielens_lessons.models.ranker_labels import (
     VALIDATIONS,
@@ -62,6 +63,16 @@ from movielens_lessons.models.ranker_training import stack_rows, stage_one_metri
 BOOSTER_FILE = "booster.ubj"
 RETRIEVER_DIR = "retrievers"
 _OBJECTIVES = ("rank:ndcg", "rank:pairwise", "rank:map", "binary:logistic")
+#: Lowest score ratio a blended prior uses: far below it, the retriever's best score for the user is
+#: near 0 and the ratio means nothing (ratios of -10⁴ occur with LightFM, and without a floor some
+#: users' priors overflowed float32). Validation NDCG@10 of the P1 blend alone is the same with
+#: floors -10 to -10⁴ and drops at -3 / -1 (0.2164 / 0.2154 against 0.2174).
+BLEND_RATIO_FLOOR = -10.0
+
+
+def booster_file(k: int) -> str:
+    """The file of booster ``k``: ``booster.ubj``, then ``booster_1.ubj``, … (bagged boosters)."""
+    return BOOSTER_FILE if k == 0 else BOOSTER_FILE.replace(".ubj", f"_{k}.ubj")
 
 
 def shrink_corrections(margin: np.ndarray, prior: np.ndarray | None, shrink: float) -> np.ndarray:
@@ -79,18 +90,23 @@ class XGBoostRanker(BaseRecommender):
     "temporal"``, the default: "what comes next") or a seeded random share (``"random"``: "what is
     missing", which matches a per-user random evaluation split; ``"mixed"``: half of each). Which one
     fits is a property of the evaluation protocol, so it is a setting, never inferred from data.
-    ``prior``: a retriever (``"first"``, the default: the first listed) whose rank becomes the booster's base margin (``-prior_weight · ln rank``),
-    so the trees learn corrections to that retriever's order ("" = none); ``shrink`` in [0, 1] scales
-    those corrections at scoring time, ``prior + shrink · (margin - prior)`` (1: as learned; 0: the
+    ``prior``: a retriever (``"first"``, the default: the first listed) whose rank becomes the
+    booster's base margin (``-prior_weight · ln rank``), so the trees learn corrections to that
+    retriever's order ("" = none); or ``{label: weight}``, a blend: ``prior_weight · Σ weight ·
+    score / the user's best score`` over those retrievers (a missing score counts 0; ratios floored
+    at :data:`BLEND_RATIO_FLOOR`), whose order
+    can beat each retriever's. ``shrink`` in [0, 1] scales those corrections at scoring time, ``prior + shrink · (margin - prior)`` (1: as learned; 0: the
     prior's order), because corrections learned in the label window, where the retrievers saw less
     data, overrule the prior more than they should on the full data. ``drop_features``: comma-separated
     feature names left out (ablations). ``recent_days``: window of the
     recent-popularity features. Booster: ``n_estimators`` rounds at most, ``learning_rate``,
     ``max_depth``, ``min_child_weight``, ``subsample``, ``objective``; ``early_stopping_rounds`` on each of
     ``n_folds`` folds of users, then a refit on all for the folds' median best round (``n_folds=1``:
-    one held-out ``eval_fraction`` of users, no refit); ``num_threads`` (1 by default: on a loaded 2-core machine two
-    OpenMP threads were many times slower than one for identical trees). Learned: ``booster_``, ``retrievers_``, ``tables_``,
-    ``feature_names_``, ``training_metrics_``.
+    one held-out ``eval_fraction`` of users, no refit); ``n_bags = B ≥ 1`` keeps instead the fold
+    boosters of ``B`` fold assignments and averages their margins (bagging: steadier corrections,
+    ``B · n_folds`` boosters to store); ``num_threads`` (1 by default: on a loaded 2-core machine
+    two OpenMP threads were many times slower than one for identical trees). Learned:
+    ``boosters_``, ``retrievers_``, ``tables_``, ``feature_names_``, ``training_metrics_``.
     """
 
     name = "xgboost-ranker"
@@ -117,9 +133,10 @@ class XGBoostRanker(BaseRecommender):
         random_state: int = 42,
         num_threads: int = 1,
         n_windows: int = 1,
-        prior: str = "first",
+        prior: str | dict[str, float] = "first",
         prior_weight: float = 1.0,
         shrink: float = 1.0,
+        n_bags: int = 0,
     ) -> None:
         self.retrievers = retrievers
         self.retriever_params = retriever_params
@@ -143,6 +160,7 @@ class XGBoostRanker(BaseRecommender):
         self.prior = prior
         self.prior_weight = prior_weight
         self.shrink = shrink
+        self.n_bags = n_bags
 
     # --- configuration ---------------------------------------------------------------------------
 
@@ -173,12 +191,16 @@ class XGBoostRanker(BaseRecommender):
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise ConfigError(f"{key} must be a positive integer, got {value!r}")
         self._prior_index()
+        if isinstance(self.n_bags, bool) or not isinstance(self.n_bags, int | np.integer) or (
+            self.n_bags < 0
+        ):
+            raise ConfigError(f"n_bags must be an integer >= 0, got {self.n_bags!r}")
         if not isinstance(self.prior_weight, int | float) or not self.prior_weight > 0:
             raise ConfigError(f"prior_weight must be a number > 0, got {self.prior_weight!r}")
         if (isinstance(self.shrink, bool) or not isinstance(self.shrink, int | float)
                 or not 0 <= self.shrink <= 1):
             raise ConfigError(f"shrink must be a number in [0, 1], got {self.shrink!r}")
-        if self.shrink != 1 and self._prior_index() is None:
+        if self.shrink != 1 and not self.prior:
             raise ConfigError("shrink scales the trees' corrections to the prior; with prior='' "
                               "there is no prior to shrink towards (use shrink=1)")
         for key in ("validation_fraction", "eval_fraction"):
@@ -218,7 +240,7 @@ class XGBoostRanker(BaseRecommender):
         parts = [self._window_rows(dataset, w) for w in range(int(self.n_windows))]
         metrics = stage_one_metrics(parts[0], self.retriever_names(), int(self.n_candidates))
         metrics["n_windows"] = int(self.n_windows)
-        self.booster_, fitted = train_booster(
+        self.boosters_, fitted = train_booster(
             self._booster_params(),
             stack_rows(parts),
             self.feature_names_,
@@ -229,6 +251,7 @@ class XGBoostRanker(BaseRecommender):
             early_stopping_rounds=int(self.early_stopping_rounds),
             random_state=int(self.random_state),
             nthread=int(self.num_threads),
+            n_bags=int(self.n_bags),
         )
         # stage one again, on everything: the label window is ordinary history at test time
         self.retrievers_ = [r.fit(dataset) for r in self._make_retrievers()]
@@ -293,9 +316,22 @@ class XGBoostRanker(BaseRecommender):
     ) -> np.ndarray:
         return window_labels(users[cand.rows], cand.items, positives)
 
-    def _prior_index(self) -> int | None:
-        """Column of the ``prior`` retriever ("first": the first listed; "": none)."""
+    def _prior_index(self) -> int | dict[int, float] | None:
+        """Column of the ``prior`` retriever ("first": the first listed; "": none), or for a blend
+        ``{column: weight}``."""
         names = self.retriever_names()
+        if isinstance(self.prior, dict):
+            if not self.prior or not set(self.prior) <= set(names):
+                raise ConfigError(
+                    f"a prior blend names retrievers of {self.retrievers!r}; got {self.prior!r}"
+                )
+            bad = [w for w in self.prior.values()
+                   if isinstance(w, bool) or not isinstance(w, int | float) or not w >= 0]
+            if bad or not any(self.prior.values()):
+                raise ConfigError(
+                    f"prior blend weights must be numbers >= 0, not all 0; got {self.prior!r}"
+                )
+            return {names.index(k): float(w) for k, w in self.prior.items()}
         if not self.prior:
             return None
         if self.prior == "first":
@@ -309,11 +345,15 @@ class XGBoostRanker(BaseRecommender):
 
     def _prior(self, cand: Candidates) -> np.ndarray | None:
         """Base margin ``-prior_weight · ln(rank)`` from the ``prior`` retriever's rank (``N + 1``
-        outside its top-``N``), or None: with it, zero trees reproduce that retriever's order and
-        the booster only learns corrections to it."""
+        outside its top-``N``), ``prior_weight · Σ weight · score ratio`` for a blend, or None: with
+        it, zero trees reproduce the prior's order and the booster only learns corrections to it."""
         j = self._prior_index()
         if j is None:
             return None
+        if isinstance(j, dict):
+            ratios = np.clip(np.nan_to_num(score_ratios(cand), nan=0.0), BLEND_RATIO_FLOOR, 1.0)
+            blend = sum(w * ratios[:, col] for col, w in j.items())
+            return (float(self.prior_weight) * blend).astype(np.float32)
         return (-float(self.prior_weight) * np.log(cand.ranks[:, j])).astype(np.float32)
 
     # --- scoring ---------------------------------------------------------------------------------
@@ -330,9 +370,10 @@ class XGBoostRanker(BaseRecommender):
         dm = xgb.DMatrix(
             x, base_margin=prior, feature_names=self.feature_names_, nthread=int(self.num_threads)
         )
-        if kwargs.get("pred_contribs"):
-            return self.booster_.predict(dm, **kwargs)  # contributions are in margin units
-        return self.booster_.predict(dm, output_margin=True)
+        # several boosters (n_bags): their mean margin, and mean contributions, which still add up
+        if kwargs.get("pred_contribs"):  # contributions are in margin units
+            return np.mean([b.predict(dm, **kwargs) for b in self.boosters_], axis=0)
+        return np.mean([b.predict(dm, output_margin=True) for b in self.boosters_], axis=0)
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         cand, x = self._candidates(users)
@@ -358,9 +399,10 @@ class XGBoostRanker(BaseRecommender):
         """Importance of each feature (``total_gain`` by default; any ``Booster.get_score`` type),
         normalised to sum 1, largest first; features never split on get 0."""
         self._check_fitted()
-        raw = self.booster_.get_score(importance_type=importance_type)
+        raws = [b.get_score(importance_type=importance_type) for b in self.boosters_]
         series = pd.Series(
-            {n: float(raw.get(n, 0.0)) for n in self.feature_names_}, name=importance_type
+            {n: sum(float(raw.get(n, 0.0)) for raw in raws) for n in self.feature_names_},
+            name=importance_type,
         )
         total = series.sum()
         return (series / total if total > 0 else series).sort_values(ascending=False, kind="stable")
@@ -398,15 +440,18 @@ class XGBoostRanker(BaseRecommender):
             **self.tables_.arrays("tables_"),
             "feature_names_": np.array(self.feature_names_),
             "keep_columns_": self.keep_columns_,
+            "n_boosters_": np.array(len(self.boosters_)),
         }
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         self.tables_ = FeatureTables.from_arrays(state, "tables_")
         self.feature_names_ = [str(n) for n in state["feature_names_"]]
         self.keep_columns_ = state["keep_columns_"]
+        self._n_boosters = int(state["n_boosters_"]) if "n_boosters_" in state else 1
 
     def _save_files(self, folder: Path) -> None:
-        self.booster_.save_model(folder / BOOSTER_FILE)
+        for k, booster in enumerate(self.boosters_):
+            booster.save_model(folder / booster_file(k))
         root = folder / RETRIEVER_DIR
         if root.exists():
             shutil.rmtree(root)
@@ -416,9 +461,12 @@ class XGBoostRanker(BaseRecommender):
     def _load_files(self, folder: Path) -> None:
         import xgboost as xgb
 
-        self.booster_ = xgb.Booster()
-        self.booster_.load_model(folder / BOOSTER_FILE)
-        self.booster_.set_param({"nthread": int(self.num_threads)})
+        self.boosters_ = []
+        for k in range(self._n_boosters):
+            booster = xgb.Booster()
+            booster.load_model(folder / booster_file(k))
+            booster.set_param({"nthread": int(self.num_threads)})
+            self.boosters_.append(booster)
         self.retrievers_ = [
             BaseRecommender.load(folder / RETRIEVER_DIR / n) for n in self.retriever_names()
         ]
