@@ -102,7 +102,10 @@ def main() -> None:
     )
     parser.add_argument("--grid", default="{}", help='JSON {"xgboost param": [values, ...]}')
     parser.add_argument(
-        "--param", action="append", default=[], help="ranker KEY=VALUE over the config's (JSON)"
+        "--param",
+        action="append",
+        default=[],
+        help="ranker KEY=VALUE over the config's, as train --param",
     )
     parser.add_argument(
         "--bag", type=int, default=None, help="n_bags (default: the config's; 0: one refit)"
@@ -123,6 +126,7 @@ def main() -> None:
     from movielens_lessons.experiments.config import default_config_path, load_config
     from movielens_lessons.experiments.tuning import validation_split
     from movielens_lessons.models.ranker_labels import label_window
+    from movielens_lessons.models.registry import parse_param
     from movielens_lessons.models.xgboost_ranker import XGBoostRanker
 
     config = load_config(default_config_path())
@@ -130,15 +134,10 @@ def main() -> None:
         protocol = config.protocol(args.protocol)
         grid = json.loads(args.grid)
         blend_grid = None if args.blend_grid is None else json.loads(args.blend_grid)
+        settings = config.model("xgboost-ranker").params_for(protocol.name)
+        settings.update(parse_param(kv) for kv in args.param)
     except (ConfigError, json.JSONDecodeError) as err:
-        parser.error(f"--protocol / --grid: {err}")
-    settings = config.model("xgboost-ranker").params_for(protocol.name)
-    for kv in args.param:
-        key, _, value = kv.partition("=")
-        try:
-            settings[key] = json.loads(value)
-        except json.JSONDecodeError:
-            settings[key] = value
+        parser.error(f"--protocol / --grid / --blend-grid / --param: {err}")
     model = XGBoostRanker(**settings)
     bag = int(model.n_bags) if args.bag is None else args.bag
     data = load_dataset(config.dataset)

@@ -24,7 +24,6 @@ and reports DCG@10 within the candidates (binary labels), relative to the prior 
 from __future__ import annotations
 
 import argparse
-import json
 
 import numpy as np
 
@@ -127,7 +126,7 @@ def nested_alpha(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--protocol", choices=["P1", "P2"], default="P1")
-    parser.add_argument("--param", action="append", default=[], help="ranker KEY=VALUE (JSON value)")
+    parser.add_argument("--param", action="append", default=[], help="ranker KEY=VALUE, as train --param")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--nested", action="store_true", help="also choose α in a nested window")
     args = parser.parse_args()
@@ -135,15 +134,11 @@ def main() -> None:
     from movielens_lessons.data.loading import load_dataset
     from movielens_lessons.data.splits import user_random_split, user_temporal_split
     from movielens_lessons.models.ranker_labels import label_window
+    from movielens_lessons.models.registry import parse_param
     from movielens_lessons.models.xgboost_ranker import XGBoostRanker
 
     params = {"validation": "random" if args.protocol == "P1" else "temporal"}
-    for kv in args.param:
-        key, _, value = kv.partition("=")
-        try:
-            params[key] = json.loads(value)
-        except json.JSONDecodeError:
-            params[key] = value
+    params.update(parse_param(kv) for kv in args.param)
     data = load_dataset("ml-latest-small")
     split = (user_random_split(data, test_size=0.25, seed=42) if args.protocol == "P1"
              else user_temporal_split(data, test_size=0.2))
