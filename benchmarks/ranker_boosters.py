@@ -6,9 +6,9 @@ validation split's training part (what ``fit`` learns from) and the validation s
 (retrievers on the whole training part, labels = the validation items). Then, for each booster
 setting of ``--grid``, it trains
 
-- as ``fit`` does with ``n_bags = 0`` (``--bag 0``): 5 folds of users, each stopped early, then one
-  refit for the median best round; or
-- as ``fit`` does with ``n_bags = B`` (``--bag B``): the 5 fold boosters of ``B`` fold assignments,
+- as ``fit`` does with ``n_bags = 0`` (``--bag 0``): the ranker's ``n_folds`` (5) folds of users,
+  each stopped early, then one refit for the median best round; or
+- as ``fit`` does with ``n_bags = B`` (``--bag B``): the fold boosters of ``B`` fold assignments,
   each cut at its own best round, their margins averaged (5·B boosters, no refit),
 
 and prints NDCG@10 of the validation users (every validation item counts, candidates or not) at
@@ -33,7 +33,6 @@ from movielens_lessons.evaluation.ranking import ndcg
 from movielens_lessons.models.xgboost_ranker import shrink_corrections
 
 SHRINKS = (0.0, 0.5, 0.75, 1.0)
-N_FOLDS = 5
 
 
 def world(model, history, window) -> dict:
@@ -70,10 +69,10 @@ def margins(model, params: dict, window: dict, target: dict, bag: int, n_users: 
         stack_rows([window]),
         model.feature_names_,
         n_users=n_users,
-        n_folds=N_FOLDS,
-        eval_fraction=0.2,
-        n_estimators=400,
-        early_stopping_rounds=40,
+        n_folds=int(model.n_folds),
+        eval_fraction=float(model.eval_fraction),
+        n_estimators=int(model.n_estimators),
+        early_stopping_rounds=int(model.early_stopping_rounds),
         random_state=int(model.random_state),
         nthread=int(params["nthread"]),
         n_bags=bag,
@@ -83,16 +82,13 @@ def margins(model, params: dict, window: dict, target: dict, bag: int, n_users: 
 
 
 def blend(model, weights: dict[str, float], w: dict) -> np.ndarray:
-    """The blended prior ``{label: weight}`` would give ``w``'s rows (from their score-ratio
-    features, floored as the model floors them)."""
+    """The prior ``{label: weight}`` would give ``w``'s rows, computed as the model computes it
+    (:func:`~movielens_lessons.models.xgboost_ranker.blend_prior`) from their score-ratio features."""
     from movielens_lessons.features.items import slug
-    from movielens_lessons.models.xgboost_ranker import BLEND_RATIO_FLOOR
+    from movielens_lessons.models.xgboost_ranker import blend_prior
 
-    def ratio(label: str) -> np.ndarray:
-        column = w["x"][:, model.feature_names_.index(f"{slug(label)}_score_ratio")]
-        return np.clip(np.nan_to_num(column.astype(np.float64), nan=0.0), BLEND_RATIO_FLOOR, 1.0)
-
-    return sum(weight * ratio(label) for label, weight in weights.items())
+    columns = [model.feature_names_.index(f"{slug(label)}_score_ratio") for label in weights]
+    return blend_prior(w["x"][:, columns], dict(enumerate(weights.values())))
 
 
 def main() -> None:

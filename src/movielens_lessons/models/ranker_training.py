@@ -123,10 +123,8 @@ def train_booster(
         # only the rounds up to the best one, so predictions need no iteration_range
         boosters.append(booster[: booster.best_iteration + 1])
     best = int(np.median(bests))
-    if n_folds > 1 and n_bags == 0:
+    if n_folds > 1 and n_bags == 0:  # one refit on every user replaces the fold boosters
         booster = xgb.train(params, matrix(has_pos[qid]), num_boost_round=best + 1)
-        boosters = [booster[: best + 1]]
-    elif n_folds == 1:
         boosters = [booster[: best + 1]]
     metrics = {
         "best_iteration": best,

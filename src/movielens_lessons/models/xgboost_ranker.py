@@ -70,6 +70,14 @@ _OBJECTIVES = ("rank:ndcg", "rank:pairwise", "rank:map", "binary:logistic")
 BLEND_RATIO_FLOOR = -10.0
 
 
+def blend_prior(ratios: np.ndarray, weights: dict[int, float]) -> np.ndarray:
+    """``Σ weight · ratio`` over the columns of ``ratios`` (score / the user's best score, one column
+    per retriever) named in ``weights``; a missing ratio counts 0, ratios floored at
+    :data:`BLEND_RATIO_FLOOR`. Shape ``(n_pairs,)``."""
+    floored = np.clip(np.nan_to_num(ratios, nan=0.0), BLEND_RATIO_FLOOR, 1.0)
+    return sum(w * floored[:, col] for col, w in weights.items())
+
+
 def booster_file(k: int) -> str:
     """The file of booster ``k``: ``booster.ubj``, then ``booster_1.ubj``, … (bagged boosters)."""
     return BOOSTER_FILE if k == 0 else BOOSTER_FILE.replace(".ubj", f"_{k}.ubj")
@@ -94,9 +102,9 @@ class XGBoostRanker(BaseRecommender):
     booster's base margin (``-prior_weight · ln rank``), so the trees learn corrections to that
     retriever's order ("" = none); or ``{label: weight}``, a blend: ``prior_weight · Σ weight ·
     score / the user's best score`` over those retrievers (a missing score counts 0; ratios floored
-    at :data:`BLEND_RATIO_FLOOR`), whose order
-    can beat each retriever's. ``shrink`` in [0, 1] scales those corrections at scoring time, ``prior + shrink · (margin - prior)`` (1: as learned; 0: the
-    prior's order), because corrections learned in the label window, where the retrievers saw less
+    at :data:`BLEND_RATIO_FLOOR`), whose order can beat each retriever's. ``shrink`` in [0, 1]
+    scales those corrections at scoring time, ``prior + shrink · (margin - prior)`` (1: as learned;
+    0: the prior's order), because corrections learned in the label window, where the retrievers saw less
     data, overrule the prior more than they should on the full data. ``drop_features``: comma-separated
     feature names left out (ablations). ``recent_days``: window of the
     recent-popularity features. Booster: ``n_estimators`` rounds at most, ``learning_rate``,
@@ -351,8 +359,7 @@ class XGBoostRanker(BaseRecommender):
         if j is None:
             return None
         if isinstance(j, dict):
-            ratios = np.clip(np.nan_to_num(score_ratios(cand), nan=0.0), BLEND_RATIO_FLOOR, 1.0)
-            blend = sum(w * ratios[:, col] for col, w in j.items())
+            blend = blend_prior(score_ratios(cand), j)
             return (float(self.prior_weight) * blend).astype(np.float32)
         return (-float(self.prior_weight) * np.log(cand.ranks[:, j])).astype(np.float32)
 
