@@ -75,7 +75,7 @@ def recommend_plain(x: sp.csr_matrix, b: np.ndarray, k: int) -> np.ndarray:
 
 
 def child(args: argparse.Namespace) -> None:
-    from movielens_lessons.models.ease import EASE
+    from movielens_lessons.models.autoencoders.ease import EASE
 
     ds = load_workload(args)
     x = sp.csr_matrix(ds.implicit(), dtype=np.float32)

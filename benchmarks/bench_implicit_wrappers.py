@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     models = ["als", "bpr"]
-    item_knn = Path(__file__).resolve().parents[1] / "src/movielens_lessons/models/item_knn.py"
+    item_knn = Path(__file__).resolve().parents[1] / "src/movielens_lessons/models/neighbors/item_knn.py"
     if item_knn.is_file():
         models.append("item-knn")
     if args.models:

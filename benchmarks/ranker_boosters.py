@@ -30,7 +30,7 @@ import time
 import numpy as np
 
 from movielens_lessons.evaluation.ranking import ndcg
-from movielens_lessons.models.xgboost_ranker import shrink_corrections
+from movielens_lessons.models.boosting.ranker.model import shrink_corrections
 
 SHRINKS = (0.0, 0.5, 0.75, 1.0)
 
@@ -62,7 +62,7 @@ def margins(model, params: dict, window: dict, target: dict, bag: int, n_users: 
     them with ``n_bags = bag`` (mean over bagged boosters)."""
     import xgboost as xgb
 
-    from movielens_lessons.models.ranker_training import stack_rows, train_booster
+    from movielens_lessons.models.boosting.ranker.training import stack_rows, train_booster
 
     boosters, _ = train_booster(
         params,
@@ -85,7 +85,7 @@ def blend(model, weights: dict[str, float], w: dict) -> np.ndarray:
     """The prior ``{label: weight}`` would give ``w``'s rows, computed as the model computes it
     (:func:`~movielens_lessons.models.xgboost_ranker.blend_prior`) from their score-ratio features."""
     from movielens_lessons.features.items import slug
-    from movielens_lessons.models.xgboost_ranker import blend_prior
+    from movielens_lessons.models.boosting.ranker.model import blend_prior
 
     columns = [model.feature_names_.index(f"{slug(label)}_score_ratio") for label in weights]
     return blend_prior(w["x"][:, columns], dict(enumerate(weights.values())))
@@ -121,9 +121,9 @@ def main() -> None:
     from movielens_lessons.errors import ConfigError
     from movielens_lessons.experiments.config import default_config_path, load_config
     from movielens_lessons.experiments.tuning import validation_split
-    from movielens_lessons.models.ranker_labels import label_window
+    from movielens_lessons.models.boosting.ranker.labels import label_window
+    from movielens_lessons.models.boosting.ranker.model import XGBoostRanker
     from movielens_lessons.models.registry import parse_param
-    from movielens_lessons.models.xgboost_ranker import XGBoostRanker
 
     config = load_config(default_config_path())
     try:

@@ -117,8 +117,8 @@ def main() -> None:
 
     from movielens_lessons.data.loading import load_dataset
     from movielens_lessons.data.splits import user_random_split, user_temporal_split
-    from movielens_lessons.models.ranker_labels import label_window
-    from movielens_lessons.models.xgboost_ranker import XGBoostRanker
+    from movielens_lessons.models.boosting.ranker.labels import label_window
+    from movielens_lessons.models.boosting.ranker.model import XGBoostRanker
 
     data = load_dataset("ml-latest-small")
     split = (user_random_split(data, test_size=0.25, seed=42) if args.protocol == "P1"

@@ -27,7 +27,7 @@ import argparse
 
 import numpy as np
 
-from movielens_lessons.models.xgboost_ranker import shrink_corrections
+from movielens_lessons.models.boosting.ranker.model import shrink_corrections
 
 DISCOUNT = 1.0 / np.log2(np.arange(2, 12))
 
@@ -133,9 +133,9 @@ def main() -> None:
 
     from movielens_lessons.data.loading import load_dataset
     from movielens_lessons.data.splits import user_random_split, user_temporal_split
-    from movielens_lessons.models.ranker_labels import label_window
+    from movielens_lessons.models.boosting.ranker.labels import label_window
+    from movielens_lessons.models.boosting.ranker.model import XGBoostRanker
     from movielens_lessons.models.registry import parse_param
-    from movielens_lessons.models.xgboost_ranker import XGBoostRanker
 
     params = {"validation": "random" if args.protocol == "P1" else "temporal"}
     params.update(parse_param(kv) for kv in args.param)

@@ -213,7 +213,7 @@ def _imdb_parquet(folder: Path, items: list[int]) -> Path:
 def test_train_with_imdb_gives_the_ranker_imdb_features(ratings_csv: Path, tmp_path: Path) -> None:
     pytest.importorskip("xgboost")
     from movielens_lessons.models.base import BaseRecommender
-    from movielens_lessons.models.ranker_features import ITEM_COLUMNS
+    from movielens_lessons.models.boosting.ranker.features import ITEM_COLUMNS
 
     items = sorted(cluster_frame()[C.ITEM].unique().tolist())
     parquet = _imdb_parquet(tmp_path, items)

@@ -5,6 +5,7 @@
         params = {"regularization": 10.0}
 
 Subclasses may override ``check_known_answer`` where the generic two-cluster answer does not apply.
+The fixtures it uses (``cluster_data``, ``fitted``) live in ``tests/models/conftest.py``.
 """
 
 from __future__ import annotations
@@ -45,11 +46,6 @@ def cluster_frame(seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[C.USER, C.ITEM, C.RATING, C.TIMESTAMP])
 
 
-@pytest.fixture(scope="module")
-def cluster_data() -> Dataset:
-    return Dataset.from_frame(cluster_frame(), name="clusters")
-
-
 class ContractSuite:
     model_name: ClassVar[str] = ""
     params: ClassVar[dict[str, Any]] = {}
@@ -58,9 +54,6 @@ class ContractSuite:
     def make(self) -> BaseRecommender:
         return create_model(self.model_name, **self.params)
 
-    @pytest.fixture(scope="class")
-    def fitted(self, cluster_data: Dataset) -> BaseRecommender:
-        return self.make().fit(cluster_data)
 
     def test_registered_name_and_feedback(self) -> None:
         model = self.make()

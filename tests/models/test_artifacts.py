@@ -7,17 +7,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.models.contract import cluster_data  # noqa: F401
 
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.errors import ConfigError, DataNotFoundError
 from movielens_lessons.models.artifacts import ARRAYS_NPZ, MODEL_JSON, load_model, save_model
 from movielens_lessons.models.base import BaseRecommender
-from movielens_lessons.models.baselines import MostPopular
-from movielens_lessons.models.explicit_als import ExplicitALS
+from movielens_lessons.models.baselines.unpersonalized import MostPopular
+from movielens_lessons.models.factorization.explicit_als import ExplicitALS
 
 
-def test_folder_holds_manifest_and_arrays(cluster_data: Dataset, tmp_path: Path) -> None:  # noqa: F811
+def test_folder_holds_manifest_and_arrays(cluster_data: Dataset, tmp_path: Path) -> None:
     model = MostPopular().fit(cluster_data)
     path = save_model(model, tmp_path / "pop")
     assert sorted(p.name for p in path.iterdir()) == [ARRAYS_NPZ, MODEL_JSON]
@@ -33,7 +32,7 @@ def test_folder_holds_manifest_and_arrays(cluster_data: Dataset, tmp_path: Path)
     assert [p.name for p in tmp_path.iterdir()] == ["pop"]
 
 
-def test_failed_save_leaves_nothing(cluster_data: Dataset, tmp_path: Path) -> None:  # noqa: F811
+def test_failed_save_leaves_nothing(cluster_data: Dataset, tmp_path: Path) -> None:
     model = MostPopular().fit(cluster_data)
     model._get_state = lambda: {"bad": np.array([object()], dtype=object)}
     with pytest.raises(TypeError, match="'bad' has dtype object"):
@@ -41,7 +40,7 @@ def test_failed_save_leaves_nothing(cluster_data: Dataset, tmp_path: Path) -> No
     assert list(tmp_path.iterdir()) == []
 
 
-def test_load_errors_name_the_folder(cluster_data: Dataset, tmp_path: Path) -> None:  # noqa: F811
+def test_load_errors_name_the_folder(cluster_data: Dataset, tmp_path: Path) -> None:
     with pytest.raises(DataNotFoundError, match=r"empty: not a saved model \(no model.json\)"):
         load_model(BaseRecommender, tmp_path / "empty")
     path = save_model(MostPopular().fit(cluster_data), tmp_path / "pop")
@@ -49,7 +48,7 @@ def test_load_errors_name_the_folder(cluster_data: Dataset, tmp_path: Path) -> N
         load_model(ExplicitALS, path)
 
 
-def test_training_metrics_survive_load_and_resave(cluster_data: Dataset, tmp_path: Path) -> None:  # noqa: F811
+def test_training_metrics_survive_load_and_resave(cluster_data: Dataset, tmp_path: Path) -> None:
     model = ExplicitALS(n_factors=4).fit(cluster_data)
     first = save_model(model, tmp_path / "a")
     loaded = load_model(BaseRecommender, first)

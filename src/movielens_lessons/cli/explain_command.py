@@ -27,7 +27,7 @@ def explain(
 ) -> None:
     """Top-k recommendations with the reasons behind each (xgboost-ranker, xgboost-rating)."""
     from movielens_lessons.models.base import BaseRecommender
-    from movielens_lessons.models.explained_recommendations import (
+    from movielens_lessons.models.boosting.explained_recommendations import (
         SCORE_KINDS,
         explain_recommendations,
     )

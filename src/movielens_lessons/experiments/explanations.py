@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from movielens_lessons import columns as C
-from movielens_lessons.models.explained_recommendations import rating_contributions
+from movielens_lessons.models.boosting.explained_recommendations import rating_contributions
 
 #: Features kept in the recorded importance (the rest are summed into ``other_share``).
 TOP_FEATURES = 15

@@ -26,40 +26,40 @@ class ModelSpec:
 
 
 _SPECS = (
-    ModelSpec("random", "movielens_lessons.models.baselines:RandomRecommender", "implicit"),
-    ModelSpec("most-popular", "movielens_lessons.models.baselines:MostPopular", "implicit"),
-    ModelSpec("item-knn", "movielens_lessons.models.item_knn:ItemKNN", "implicit"),
-    ModelSpec("pure-svd", "movielens_lessons.models.pure_svd:PureSVD", "implicit"),
-    ModelSpec("ease", "movielens_lessons.models.ease:EASE", "implicit"),
+    ModelSpec("random", "movielens_lessons.models.baselines.unpersonalized:RandomRecommender", "implicit"),
+    ModelSpec("most-popular", "movielens_lessons.models.baselines.unpersonalized:MostPopular", "implicit"),
+    ModelSpec("item-knn", "movielens_lessons.models.neighbors.item_knn:ItemKNN", "implicit"),
+    ModelSpec("pure-svd", "movielens_lessons.models.factorization.pure_svd:PureSVD", "implicit"),
+    ModelSpec("ease", "movielens_lessons.models.autoencoders.ease:EASE", "implicit"),
     ModelSpec(
-        "als", "movielens_lessons.models.implicit_lib:ALS", "implicit", "models", ("implicit",)
+        "als", "movielens_lessons.models.factorization.implicit_lib:ALS", "implicit", "models", ("implicit",)
     ),
     ModelSpec(
-        "bpr", "movielens_lessons.models.implicit_lib:BPR", "implicit", "models", ("implicit",)
+        "bpr", "movielens_lessons.models.factorization.implicit_lib:BPR", "implicit", "models", ("implicit",)
     ),
     ModelSpec(
         "lightfm",
-        "movielens_lessons.models.lightfm_model:LightFM",
+        "movielens_lessons.models.factorization.lightfm_model:LightFM",
         "implicit",
         "models",
         ("lightfm",),
     ),
-    ModelSpec("global-mean", "movielens_lessons.models.explicit_baselines:GlobalMean", "explicit"),
+    ModelSpec("global-mean", "movielens_lessons.models.baselines.rating_biases:GlobalMean", "explicit"),
     ModelSpec(
-        "bias-baseline", "movielens_lessons.models.explicit_baselines:BiasBaseline", "explicit"
+        "bias-baseline", "movielens_lessons.models.baselines.rating_biases:BiasBaseline", "explicit"
     ),
-    ModelSpec("explicit-als", "movielens_lessons.models.explicit_als:ExplicitALS", "explicit"),
-    ModelSpec("svd", "movielens_lessons.models.funk_svd:FunkSVD", "explicit"),
+    ModelSpec("explicit-als", "movielens_lessons.models.factorization.explicit_als:ExplicitALS", "explicit"),
+    ModelSpec("svd", "movielens_lessons.models.factorization.funk_svd:FunkSVD", "explicit"),
     ModelSpec(
         "xgboost-ranker",
-        "movielens_lessons.models.xgboost_ranker:XGBoostRanker",
+        "movielens_lessons.models.boosting.ranker.model:XGBoostRanker",
         "implicit",
         "models",
         ("xgboost",),
     ),
     ModelSpec(
         "xgboost-rating",
-        "movielens_lessons.models.xgboost_rating:XGBoostRating",
+        "movielens_lessons.models.boosting.rating.model:XGBoostRating",
         "explicit",
         "models",
         ("xgboost",),

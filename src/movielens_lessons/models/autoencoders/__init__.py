@@ -1,0 +1,1 @@
+"""Autoencoders over a user's history: EASE (a closed-form linear autoencoder)."""

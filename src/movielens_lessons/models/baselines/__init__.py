@@ -1,0 +1,2 @@
+"""Baselines every model must beat: random, most popular (implicit), global mean and user/item biases
+(explicit)."""

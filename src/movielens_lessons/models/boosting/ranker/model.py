@@ -1,0 +1,483 @@
+"""A two-stage recommender: cheap retrievers propose candidates, an XGBoost ranker re-orders them.
+
+Training (``fit``), on a training set ``D`` with timestamps:
+
+1. *Label window.* The last ``validation_fraction`` of each user's interactions in ``D`` (by time) is
+   the label window ``W``; the rest is ``D⁻``. Retrievers are fitted on ``D⁻`` only and the feature tables
+   are computed from ``D⁻`` only: a feature that saw ``W`` would know the answer (the first leakage trap).
+   ``validation`` picks the window: latest (``"temporal"``), seeded random, or half of each; with
+   ``n_windows > 1`` several seeded windows are stacked as extra query groups.
+2. *Candidates.* Each retriever's top-``n_candidates`` unseen items per user, united; a candidate is
+   positive when the user interacted with it in ``W``. ``training_metrics_["candidate_recall"]`` is the
+   share of ``W``'s positives that made it into the candidates: the ceiling of any re-ranking.
+3. *Ranker.* ``xgboost.train`` with ``objective`` (``rank:ndcg`` by default), one query group per user,
+   early stopping on NDCG@10 of held-out users (whole users, so no group is split between fitting
+   and stopping): ``n_folds`` user folds, each held out once, then a refit on every user for the
+   median of the folds' best rounds (``n_folds=1``: one held-out ``eval_fraction``). The base margin is ``-ln`` of the ``prior`` retriever's rank,
+   so the trees correct that retriever's order instead of rebuilding it (stabler early stopping).
+4. *Refit.* Retrievers and feature tables are recomputed on all of ``D``: at recommendation time the
+   label window is ordinary history, and the "now" of every time feature is ``D``'s last timestamp.
+
+Scores (``_score``): a candidate's score is the ranker's margin, its corrections to the prior scaled
+by ``shrink`` (it equals the sum of its ``pred_contribs`` explanation, scaled the same way); every
+other item scores below the user's lowest candidate (by training popularity), so ``recommend`` fills
+lists from candidates first and the base class's seen-item exclusion applies unchanged. Saved:
+``booster.ubj`` (XGBoost's own UBJSON), each retriever as its own model folder under
+``retrievers/<name>/``, feature tables in ``arrays.npz``; the retriever list is in ``model.json``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.errors import ConfigError, DataValidationError
+from movielens_lessons.features.items import slug
+from movielens_lessons.models.base import BaseRecommender
+from movielens_lessons.models.boosting.ranker.candidates import (
+    Candidates,
+    candidates,
+    make_retrievers,
+    parse_retrievers,
+)
+from movielens_lessons.models.boosting.ranker.features import (
+    FeatureTables,
+    feature_names,
+    feature_tables,
+    pair_features,
+    score_ratios,
+)
+from movielens_lessons.models.boosting.ranker.labels import (
+    VALIDATIONS,
+    all_seen,
+    label_window,
+    window_labels,
+)
+from movielens_lessons.models.boosting.ranker.training import (
+    stack_rows,
+    stage_one_metrics,
+    train_booster,
+)
+
+BOOSTER_FILE = "booster.ubj"
+RETRIEVER_DIR = "retrievers"
+_OBJECTIVES = ("rank:ndcg", "rank:pairwise", "rank:map", "binary:logistic")
+#: Lowest score ratio a blended prior uses: far below it, the retriever's best score for the user is
+#: near 0 and the ratio means nothing (ratios of -10⁴ occur with LightFM, and without a floor some
+#: users' priors overflowed float32). Validation NDCG@10 of the P1 blend alone is the same with
+#: floors -10 to -10⁴ and drops at -3 / -1 (0.2164 / 0.2154 against 0.2174).
+BLEND_RATIO_FLOOR = -10.0
+
+
+def blend_prior(ratios: np.ndarray, weights: dict[int, float]) -> np.ndarray:
+    """``Σ weight · ratio`` over the columns of ``ratios`` (score / the user's best score, one column
+    per retriever) named in ``weights``; a missing ratio counts 0, ratios floored at
+    :data:`BLEND_RATIO_FLOOR`. Shape ``(n_pairs,)``."""
+    floored = np.clip(np.nan_to_num(ratios, nan=0.0), BLEND_RATIO_FLOOR, 1.0)
+    return sum(w * floored[:, col] for col, w in weights.items())
+
+
+def booster_file(k: int) -> str:
+    """The file of booster ``k``: ``booster.ubj``, then ``booster_1.ubj``, … (bagged boosters)."""
+    return BOOSTER_FILE if k == 0 else BOOSTER_FILE.replace(".ubj", f"_{k}.ubj")
+
+
+def shrink_corrections(margin: np.ndarray, prior: np.ndarray | None, shrink: float) -> np.ndarray:
+    """``prior + shrink · (margin - prior)`` per candidate row (margin units): the trees' corrections
+    to the prior scaled by ``shrink`` in [0, 1]; ``margin`` itself without a prior or at 1."""
+    return margin if prior is None or shrink == 1.0 else prior + shrink * (margin - prior)
+
+
+class XGBoostRanker(BaseRecommender):
+    """Two-stage ranking: union of retrievers' top-``n_candidates``, re-ranked by XGBoost.
+
+    ``retrievers``: comma-separated registry names (fitted with their shipped defaults, overridden per
+    name by ``retriever_params``, e.g. ``{"ease": {"regularization": 100}}``). ``validation_fraction``:
+    each user's share of training interactions used as labels: the latest ones (``validation=
+    "temporal"``, the default: "what comes next") or a seeded random share (``"random"``: "what is
+    missing", which matches a per-user random evaluation split; ``"mixed"``: half of each). Which one
+    fits is a property of the evaluation protocol, so it is a setting, never inferred from data.
+    ``prior``: a retriever (``"first"``, the default: the first listed) whose rank becomes the
+    booster's base margin (``-prior_weight · ln rank``), so the trees learn corrections to that
+    retriever's order ("" = none); or ``{label: weight}``, a blend: ``prior_weight · Σ weight ·
+    score / the user's best score`` over those retrievers (a missing score counts 0; ratios floored
+    at :data:`BLEND_RATIO_FLOOR`), whose order can beat each retriever's. ``shrink`` in [0, 1]
+    scales those corrections at scoring time, ``prior + shrink · (margin - prior)`` (1: as learned;
+    0: the prior's order), because corrections learned in the label window, where the retrievers saw less
+    data, overrule the prior more than they should on the full data. ``drop_features``: comma-separated
+    feature names left out (ablations). ``recent_days``: window of the
+    recent-popularity features. Booster: ``n_estimators`` rounds at most, ``learning_rate``,
+    ``max_depth``, ``min_child_weight``, ``subsample``, ``objective``; ``early_stopping_rounds`` on each of
+    ``n_folds`` folds of users, then a refit on all for the folds' median best round (``n_folds=1``:
+    one held-out ``eval_fraction`` of users, no refit); ``n_bags = B ≥ 1`` keeps instead the fold
+    boosters of ``B`` fold assignments and averages their margins (bagging: steadier corrections,
+    ``B · n_folds`` boosters to store); ``num_threads`` (1 by default: on a loaded 2-core machine
+    two OpenMP threads were many times slower than one for identical trees). Learned:
+    ``boosters_``, ``retrievers_``, ``tables_``, ``feature_names_``, ``training_metrics_``.
+    """
+
+    name = "xgboost-ranker"
+    feedback = "implicit"
+
+    def __init__(
+        self,
+        retrievers: str = "ease,als,item-knn,most-popular",
+        retriever_params: dict[str, dict[str, Any]] | None = None,
+        n_candidates: int = 100,
+        validation_fraction: float = 0.2,
+        validation: str = "temporal",
+        drop_features: str = "",
+        recent_days: float = 90.0,
+        objective: str = "rank:ndcg",
+        n_estimators: int = 400,
+        learning_rate: float = 0.05,
+        max_depth: int = 6,
+        min_child_weight: float = 1.0,
+        subsample: float = 0.8,
+        early_stopping_rounds: int = 40,
+        eval_fraction: float = 0.2,
+        n_folds: int = 5,
+        random_state: int = 42,
+        num_threads: int = 1,
+        n_windows: int = 1,
+        prior: str | dict[str, float] = "first",
+        prior_weight: float = 1.0,
+        shrink: float = 1.0,
+        n_bags: int = 0,
+    ) -> None:
+        self.retrievers = retrievers
+        self.retriever_params = retriever_params
+        self.n_candidates = n_candidates
+        self.validation_fraction = validation_fraction
+        self.validation = validation
+        self.drop_features = drop_features
+        self.recent_days = recent_days
+        self.objective = objective
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.min_child_weight = min_child_weight
+        self.subsample = subsample
+        self.early_stopping_rounds = early_stopping_rounds
+        self.eval_fraction = eval_fraction
+        self.n_folds = n_folds
+        self.random_state = random_state
+        self.num_threads = num_threads
+        self.n_windows = n_windows
+        self.prior = prior
+        self.prior_weight = prior_weight
+        self.shrink = shrink
+        self.n_bags = n_bags
+
+    # --- configuration ---------------------------------------------------------------------------
+
+    def retriever_specs(self) -> list[tuple[str, str]]:
+        """``(label, registry name)`` per retriever (see :func:`parse_retrievers`)."""
+        return parse_retrievers(str(self.retrievers), self.name)
+
+    def retriever_names(self) -> list[str]:
+        """The retrievers' labels, in order (feature-name prefixes, artifact folder names)."""
+        return [label for label, _ in self.retriever_specs()]
+
+    def _make_retrievers(self) -> list[BaseRecommender]:
+        return make_retrievers(self.retriever_specs(), self.retriever_params)
+
+    def _check_params(self) -> None:
+        if self.objective not in _OBJECTIVES:
+            raise ConfigError(
+                f"objective must be one of {', '.join(_OBJECTIVES)}; got {self.objective!r}"
+            )
+        if self.validation not in VALIDATIONS:
+            raise ConfigError(
+                f"validation must be 'temporal', 'random' or 'mixed', got {self.validation!r}"
+            )
+        for key in (
+            "n_candidates", "n_estimators", "early_stopping_rounds", "max_depth", "n_windows", "n_folds"
+        ):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ConfigError(f"{key} must be a positive integer, got {value!r}")
+        self._prior_index()
+        if isinstance(self.n_bags, bool) or not isinstance(self.n_bags, int | np.integer) or (
+            self.n_bags < 0
+        ):
+            raise ConfigError(f"n_bags must be an integer >= 0, got {self.n_bags!r}")
+        if not isinstance(self.prior_weight, int | float) or not self.prior_weight > 0:
+            raise ConfigError(f"prior_weight must be a number > 0, got {self.prior_weight!r}")
+        if (isinstance(self.shrink, bool) or not isinstance(self.shrink, int | float)
+                or not 0 <= self.shrink <= 1):
+            raise ConfigError(f"shrink must be a number in [0, 1], got {self.shrink!r}")
+        if self.shrink != 1 and not self.prior:
+            raise ConfigError("shrink scales the trees' corrections to the prior; with prior='' "
+                              "there is no prior to shrink towards (use shrink=1)")
+        for key in ("validation_fraction", "eval_fraction"):
+            value = getattr(self, key)
+            if not isinstance(value, int | float) or not 0 < value < 1:
+                raise ConfigError(
+                    f"{key} must be a fraction strictly between 0 and 1, got {value!r}"
+                )
+
+    def _booster_params(self) -> dict[str, Any]:
+        return {
+            "objective": self.objective,
+            "eval_metric": "ndcg@10",
+            "tree_method": "hist",
+            "learning_rate": float(self.learning_rate),
+            "max_depth": int(self.max_depth),
+            "min_child_weight": float(self.min_child_weight),
+            "subsample": float(self.subsample),
+            "seed": int(self.random_state),
+            "nthread": int(self.num_threads),
+            # candidates are sorted by user, so a whole group is one contiguous block of rows
+            "lambdarank_pair_method": "topk",
+            "lambdarank_num_pair_per_sample": 10,
+        }
+
+    # --- fitting ---------------------------------------------------------------------------------
+
+    def _fit(self, dataset: Dataset) -> None:
+        self._check_params()
+        if dataset.timestamps is None:
+            raise DataValidationError(
+                f"{self.name} carves its label window by time and needs timestamps; this dataset has none"
+            )
+        self._select_features()
+        # one or more label windows, each with stage one refitted on the data before it; the
+        # features come from that data only
+        parts = [self._window_rows(dataset, w) for w in range(int(self.n_windows))]
+        metrics = stage_one_metrics(parts[0], self.retriever_names(), int(self.n_candidates))
+        metrics["n_windows"] = int(self.n_windows)
+        self.boosters_, fitted = train_booster(
+            self._booster_params(),
+            stack_rows(parts),
+            self.feature_names_,
+            n_users=dataset.n_users,
+            n_folds=int(self.n_folds),
+            eval_fraction=float(self.eval_fraction),
+            n_estimators=int(self.n_estimators),
+            early_stopping_rounds=int(self.early_stopping_rounds),
+            random_state=int(self.random_state),
+            nthread=int(self.num_threads),
+            n_bags=int(self.n_bags),
+        )
+        # stage one again, on everything: the label window is ordinary history at test time
+        self.retrievers_ = [r.fit(dataset) for r in self._make_retrievers()]
+        self.tables_ = feature_tables(dataset, self.recent_days)
+        self.training_metrics_ = metrics | fitted
+
+    def _select_features(self) -> None:
+        """``keep_columns_`` / ``feature_names_``: every feature but those in ``drop_features``."""
+        every = feature_names([slug(n) for n in self.retriever_names()])
+        dropped = {d.strip() for d in str(self.drop_features).split(",") if d.strip()}
+        unknown = dropped - set(every)
+        if unknown:
+            raise ConfigError(
+                f"drop_features names unknown features {sorted(unknown)}; known: {', '.join(every)}"
+            )
+        self.keep_columns_ = np.array([j for j, n in enumerate(every) if n not in dropped])
+        self.feature_names_ = [every[j] for j in self.keep_columns_]
+
+    def _window_rows(self, dataset: Dataset, w: int) -> dict[str, Any]:
+        """Training rows of label window ``w`` (seeded ``random_state + w``)."""
+        before, window = self._label_window(dataset, int(self.random_state) + w)
+        if window.n_interactions == 0 or before.n_interactions == 0:
+            raise DataValidationError(
+                f"{self.name}: the label window is empty; users need at least two interactions"
+            )
+        return self.label_rows(before, window)
+
+    def label_rows(self, history: Dataset, window: Dataset) -> dict[str, Any]:
+        """Ranker rows for users with a positive in ``window``: retrievers and feature tables fitted
+        on ``history`` only, candidates among items unseen in ``history``, label 1 for ``window``'s
+        positives. Keys: ``x`` (features), ``labels``, ``prior`` (base margins or None), ``rows``
+        (index into ``users``), ``items`` (internal ids), ``ranks`` (per retriever), ``users``
+        (internal ids), ``n_window``.
+
+        ``fit`` calls it with a label window carved from the training data; calling it with
+        (train, test) builds the same rows for the test period (diagnostics only: those labels must
+        never train a model that is then scored on them)."""
+        if not hasattr(self, "keep_columns_"):  # called before fit (diagnostics)
+            self._check_params()
+            self._select_features()
+        retrievers = [r.fit(history) for r in self._make_retrievers()]
+        tables = feature_tables(history, self.recent_days)
+        positives = window.subset(window.positive_mask)
+        users = np.flatnonzero(np.bincount(positives.users, minlength=history.n_users) > 0)
+        cand = candidates(retrievers, users, all_seen(history), int(self.n_candidates))
+        return {
+            "x": pair_features(tables, users, cand)[:, self.keep_columns_],
+            "labels": self._training_labels(cand, users, positives),
+            "prior": self._prior(cand),
+            "rows": cand.rows,
+            "items": cand.items,
+            "ranks": cand.ranks,
+            "users": users,
+            "n_window": positives.n_interactions,
+        }
+
+    def _label_window(self, dataset: Dataset, seed: int) -> tuple[Dataset, Dataset]:
+        return label_window(dataset, self.validation, float(self.validation_fraction), seed)
+
+    def _training_labels(
+        self, cand: Candidates, users: np.ndarray, positives: Dataset
+    ) -> np.ndarray:
+        return window_labels(users[cand.rows], cand.items, positives)
+
+    def _prior_index(self) -> int | dict[int, float] | None:
+        """Column of the ``prior`` retriever ("first": the first listed; "": none), or for a blend
+        ``{column: weight}``."""
+        names = self.retriever_names()
+        if isinstance(self.prior, dict):
+            if not self.prior or not set(self.prior) <= set(names):
+                raise ConfigError(
+                    f"a prior blend names retrievers of {self.retrievers!r}; got {self.prior!r}"
+                )
+            bad = [w for w in self.prior.values()
+                   if isinstance(w, bool) or not isinstance(w, int | float) or not w >= 0]
+            if bad or not any(self.prior.values()):
+                raise ConfigError(
+                    f"prior blend weights must be numbers >= 0, not all 0; got {self.prior!r}"
+                )
+            return {names.index(k): float(w) for k, w in self.prior.items()}
+        if not self.prior:
+            return None
+        if self.prior == "first":
+            return 0
+        if self.prior not in names:
+            raise ConfigError(
+                f"prior must be '', 'first' or one of the retrievers {self.retrievers!r}; "
+                f"got {self.prior!r}"
+            )
+        return names.index(self.prior)
+
+    def _prior(self, cand: Candidates) -> np.ndarray | None:
+        """Base margin ``-prior_weight · ln(rank)`` from the ``prior`` retriever's rank (``N + 1``
+        outside its top-``N``), ``prior_weight · Σ weight · score ratio`` for a blend, or None: with
+        it, zero trees reproduce the prior's order and the booster only learns corrections to it."""
+        j = self._prior_index()
+        if j is None:
+            return None
+        if isinstance(j, dict):
+            blend = blend_prior(score_ratios(cand), j)
+            return (float(self.prior_weight) * blend).astype(np.float32)
+        return (-float(self.prior_weight) * np.log(cand.ranks[:, j])).astype(np.float32)
+
+    # --- scoring ---------------------------------------------------------------------------------
+
+    def _candidates(self, users: np.ndarray) -> tuple[Candidates, np.ndarray]:
+        cand = candidates(self.retrievers_, users, self.seen_, int(self.n_candidates))
+        return cand, pair_features(self.tables_, users, cand)[:, self.keep_columns_]
+
+    def _margins(
+        self, x: np.ndarray, prior: np.ndarray | None = None, **kwargs: Any
+    ) -> np.ndarray:
+        import xgboost as xgb
+
+        dm = xgb.DMatrix(
+            x, base_margin=prior, feature_names=self.feature_names_, nthread=int(self.num_threads)
+        )
+        # several boosters (n_bags): their mean margin, and mean contributions, which still add up
+        if kwargs.get("pred_contribs"):  # contributions are in margin units
+            return np.mean([b.predict(dm, **kwargs) for b in self.boosters_], axis=0)
+        return np.mean([b.predict(dm, output_margin=True) for b in self.boosters_], axis=0)
+
+    def _score(self, users: np.ndarray) -> np.ndarray:
+        cand, x = self._candidates(users)
+        prior = self._prior(cand)
+        margin = shrink_corrections(self._margins(x, prior), prior, float(self.shrink))
+        margin = margin.astype(np.float32)
+        out = np.empty((len(users), self.n_items), dtype=np.float32)
+        # non-candidates: below the row's lowest candidate, ordered by training popularity
+        pop = self.item_popularity_.astype(np.float64)
+        below = (np.argsort(np.argsort(-pop, kind="stable"), kind="stable") + 1) / (
+            self.n_items + 1
+        )
+        low = np.full(len(users), np.inf, dtype=np.float32)
+        np.minimum.at(low, cand.rows, margin)
+        low[~np.isfinite(low)] = 0.0
+        out[:] = (low[:, None] - 1.0 - below[None, :]).astype(np.float32)
+        out[cand.rows, cand.items] = margin
+        return out
+
+    # --- explanations ----------------------------------------------------------------------------
+
+    def feature_importance(self, importance_type: str = "total_gain") -> pd.Series:
+        """Importance of each feature (``total_gain`` by default; any ``Booster.get_score`` type),
+        normalised to sum 1, largest first; features never split on get 0."""
+        self._check_fitted()
+        raws = [b.get_score(importance_type=importance_type) for b in self.boosters_]
+        series = pd.Series(
+            {n: sum(float(raw.get(n, 0.0)) for raw in raws) for n in self.feature_names_},
+            name=importance_type,
+        )
+        total = series.sum()
+        return (series / total if total > 0 else series).sort_values(ascending=False, kind="stable")
+
+    def explain(self, user: int, k: int = 10) -> pd.DataFrame:
+        """Why the external ``user`` got their top-``k``: one row per recommended ``movieId`` (best first),
+        one column per feature with its SHAP contribution (XGBoost ``pred_contribs``) to the score, plus
+        ``bias`` and ``score`` (= the row's sum)."""
+        from movielens_lessons import columns as C
+
+        recs = self.recommend([user], k=k)
+        if recs.fallback is not None and bool(recs.fallback[0]):
+            raise DataValidationError(f"userId {user} is not in the model's training data")
+        internal = recs.users[:1]
+        cand, x = self._candidates(internal)
+        pos = {int(i): j for j, i in enumerate(cand.items)}
+        picked = [i for i in recs.items[0].tolist() if i in pos]
+        rows = [pos[i] for i in picked]
+        prior = self._prior(cand)
+        prior = None if prior is None else prior[rows]
+        contribs = self._margins(x[rows], prior, pred_contribs=True)
+        if prior is not None:
+            # the features' shares scale with the corrections; the bias holds the prior itself
+            contribs[:, :-1] *= float(self.shrink)
+            contribs[:, -1] = shrink_corrections(contribs[:, -1], prior, float(self.shrink))
+        frame = pd.DataFrame(contribs, columns=[*self.feature_names_, "bias"])
+        frame.insert(0, C.ITEM, self.item_ids_[picked])
+        frame["score"] = contribs.sum(axis=1)
+        return frame
+
+    # --- persistence -----------------------------------------------------------------------------
+
+    def _get_state(self) -> dict[str, np.ndarray]:
+        return {
+            **self.tables_.arrays("tables_"),
+            "feature_names_": np.array(self.feature_names_),
+            "keep_columns_": self.keep_columns_,
+            "n_boosters_": np.array(len(self.boosters_)),
+        }
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        self.tables_ = FeatureTables.from_arrays(state, "tables_")
+        self.feature_names_ = [str(n) for n in state["feature_names_"]]
+        self.keep_columns_ = state["keep_columns_"]
+        self._n_boosters = int(state["n_boosters_"]) if "n_boosters_" in state else 1
+
+    def _save_files(self, folder: Path) -> None:
+        for k, booster in enumerate(self.boosters_):
+            booster.save_model(folder / booster_file(k))
+        root = folder / RETRIEVER_DIR
+        if root.exists():
+            shutil.rmtree(root)
+        for name, retriever in zip(self.retriever_names(), self.retrievers_, strict=True):
+            retriever.save(root / name)
+
+    def _load_files(self, folder: Path) -> None:
+        import xgboost as xgb
+
+        self.boosters_ = []
+        for k in range(self._n_boosters):
+            booster = xgb.Booster()
+            booster.load_model(folder / booster_file(k))
+            booster.set_param({"nthread": int(self.num_threads)})
+            self.boosters_.append(booster)
+        self.retrievers_ = [
+            BaseRecommender.load(folder / RETRIEVER_DIR / n) for n in self.retriever_names()
+        ]

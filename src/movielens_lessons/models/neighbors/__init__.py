@@ -1,0 +1,1 @@
+"""Neighbourhood models: item-based k-nearest neighbours over the implicit matrix."""
