@@ -14,16 +14,14 @@ import platform
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 
 from movielens_lessons import __version__
 from movielens_lessons.errors import ConfigError, DataNotFoundError
-
-if TYPE_CHECKING:
-    from movielens_lessons.models.base import BaseRecommender
+from movielens_lessons.models.registry import get_model_class
 
 MODEL_JSON = "model.json"
 ARRAYS_NPZ = "arrays.npz"
@@ -36,7 +34,45 @@ _VERSIONED = (
 )  # fmt: skip
 
 
-def save_model(model: BaseRecommender, path: str | os.PathLike[str]) -> Path:
+class SavableModel(Protocol):
+    """What this module reads from and writes to a model: the fitted state of
+    :class:`~movielens_lessons.models.base.BaseRecommender` and its persistence hooks (a structural type,
+    so that this module needs nothing from ``base``, which imports it)."""
+
+    name: ClassVar[str]
+    feedback: ClassVar[str]
+    user_ids_: np.ndarray
+    item_ids_: np.ndarray
+    seen_: sp.csr_matrix
+    item_popularity_: np.ndarray
+    fingerprint_: str
+    fit_seconds_: float
+
+    def __init__(self, **params: Any) -> None: ...
+
+    @property
+    def n_users(self) -> int: ...
+
+    @property
+    def n_items(self) -> int: ...
+
+    def get_params(self) -> dict[str, Any]: ...
+
+    def _check_fitted(self) -> None: ...
+
+    def _get_state(self) -> dict[str, np.ndarray]: ...
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None: ...
+
+    def _save_files(self, folder: Path) -> None: ...
+
+    def _load_files(self, folder: Path) -> None: ...
+
+
+M = TypeVar("M", bound=SavableModel)
+
+
+def save_model(model: SavableModel, path: str | os.PathLike[str]) -> Path:
     """Write the fitted ``model`` to the folder ``path`` and return it.
 
     The folder is written next to its destination and renamed into place, so a failed save never
@@ -87,24 +123,21 @@ def save_model(model: BaseRecommender, path: str | os.PathLike[str]) -> Path:
     return dest
 
 
-def load_model(cls: type[BaseRecommender], path: str | os.PathLike[str]) -> BaseRecommender:
+def load_model(cls: type[M], path: str | os.PathLike[str]) -> M:
     """Read a model folder written by :func:`save_model`.
 
     The class comes from the registry name in ``model.json``; it must be ``cls`` or a subclass of it
-    (any model when ``cls`` is :class:`BaseRecommender`).
+    (every model is a subclass of ``BaseRecommender``, so that loads any model).
     """
-    from movielens_lessons.models.base import BaseRecommender
-    from movielens_lessons.models.registry import get_model_class
-
     folder = Path(path)
     meta_path = folder / MODEL_JSON
     if not meta_path.is_file():
         raise DataNotFoundError(f"{folder}: not a saved model (no {MODEL_JSON})")
     meta = json.loads(meta_path.read_text())
     model_cls = get_model_class(meta["name"])
-    if cls is not BaseRecommender and not issubclass(model_cls, cls):
+    if not issubclass(model_cls, cls):
         raise ConfigError(f"{folder} holds a {meta['name']} model, not {cls.name}")
-    model = model_cls(**meta["params"])
+    model: M = model_cls(**meta["params"])
     with np.load(folder / ARRAYS_NPZ, allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
     model.user_ids_ = arrays.pop("user_ids_")

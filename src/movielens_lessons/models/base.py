@@ -1,4 +1,5 @@
-"""The ``Recommender`` protocol and the template base class every model derives from.
+"""The template base class every model derives from (the ``Recommender`` protocol it implements is in
+:mod:`.protocol`).
 
 Public methods (``fit``, ``recommend``, ``score``, ``predict``, ``similar_items``,
 ``recommend_for_history``, ``save``/``load``) validate input, map external ids to internal ones, check ``k``
@@ -23,7 +24,7 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,33 +33,14 @@ from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.data.indexing import map_ids
 from movielens_lessons.errors import ConfigError, DataValidationError, NotFittedError
 from movielens_lessons.models.artifacts import load_model, save_model
-from movielens_lessons.models.topk import top_k
+from movielens_lessons.models.protocol import Feedback
+from movielens_lessons.models.topk import check_k, mask_seen, top_k
 from movielens_lessons.recommendations import Recommendations
-
-Feedback = Literal["implicit", "explicit"]
 
 #: Users scored per batch: bounds the dense (batch, n_items) float32 score block to ~256 MiB.
 _SCORE_BLOCK_BYTES = 256 * 2**20
 
-
-@runtime_checkable
-class Recommender(Protocol):
-    """What every model offers; see :class:`BaseRecommender` for the shared implementation."""
-
-    name: ClassVar[str]
-    feedback: ClassVar[Feedback]
-
-    def fit(self, dataset: Dataset) -> Recommender: ...
-
-    def recommend(
-        self, users: Iterable[int] | None = None, k: int = 10, *, exclude_seen: bool = True
-    ) -> Recommendations: ...
-
-    def score(self, users: Iterable[int], items: Iterable[int] | None = None) -> np.ndarray: ...
-
-    def predict(self, users: Iterable[int], items: Iterable[int]) -> np.ndarray: ...
-
-    def save(self, path: str | os.PathLike[str]) -> Path: ...
+M = TypeVar("M", bound="BaseRecommender")
 
 
 class BaseRecommender:
@@ -190,7 +172,7 @@ class BaseRecommender:
         popular training items, flagged in ``Recommendations.fallback``.
         """
         self._check_fitted()
-        k = _check_k(k)
+        k = check_k(k)
         ext = (
             self.user_ids_
             if users is None
@@ -206,7 +188,7 @@ class BaseRecommender:
             rows = known_rows[s : s + step]
             block = np.asarray(self._score(internal[rows]), dtype=np.float32).copy()
             if exclude_seen:
-                _mask_seen(block, self.seen_, internal[rows])
+                mask_seen(block, self.seen_, internal[rows])
             items[rows], scores[rows] = top_k(block, k)
         if (~known).any():
             pop_items, pop_scores = top_k(self.item_popularity_[None, :].astype(np.float32), k)
@@ -234,7 +216,7 @@ class BaseRecommender:
         Items unknown to the model are ignored. The result has one row whose user is -1.
         """
         self._check_fitted()
-        k = _check_k(k)
+        k = check_k(k)
         ext_items = np.asarray(list(items))
         idx = map_ids(ext_items, self.item_ids_)
         vals = (
@@ -294,7 +276,7 @@ class BaseRecommender:
         """The ``k`` most similar training items to each external ``movieId``, excluding the item
         itself. Rows are the query items (in ``external_users``); padded with -1 where fewer exist."""
         self._check_fitted()
-        k = _check_k(k)
+        k = check_k(k)
         ext = np.asarray(list(items))
         idx = map_ids(ext, self.item_ids_)
         if (idx < 0).any():
@@ -351,20 +333,7 @@ class BaseRecommender:
         return save_model(self, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> BaseRecommender:
-        """Load a model folder written by :meth:`save` (arrays are read with ``allow_pickle=False``)."""
+    def load(cls: type[M], path: str | os.PathLike[str]) -> M:
+        """Load a model folder written by :meth:`save` (arrays are read with ``allow_pickle=False``); the
+        folder must hold a ``cls`` (any model when called on :class:`BaseRecommender`)."""
         return load_model(cls, path)
-
-
-# --- helpers used only here ------------------------------------------------------------------------
-
-
-def _check_k(k: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-        raise ConfigError(f"k must be a positive integer, got {k!r}")
-    return int(k)
-
-
-def _mask_seen(block: np.ndarray, seen: sp.csr_matrix, users: np.ndarray) -> None:
-    rows = seen[users]
-    block[np.repeat(np.arange(len(users)), np.diff(rows.indptr)), rows.indices] = -np.inf

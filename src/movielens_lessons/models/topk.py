@@ -1,10 +1,26 @@
-"""Top-k selection over dense score rows: the one place that turns scores into ranked lists."""
+"""Top-k selection over dense score rows: the one place that turns scores into ranked lists (with the\ncheck of ``k`` and the masking of seen items that precede it)."""
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
+from movielens_lessons.errors import ConfigError
 from movielens_lessons.recommendations import PAD_ITEM
+
+
+def check_k(k: int) -> int:
+    """``k`` as a Python int; a bool, non-integer or ``k <= 0`` is a :class:`ConfigError`."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+        raise ConfigError(f"k must be a positive integer, got {k!r}")
+    return int(k)
+
+
+def mask_seen(block: np.ndarray, seen: sp.csr_matrix, users: np.ndarray) -> None:
+    """Set to ``-inf``, in place, the entries of ``block`` (``(len(users), n_items)`` scores) of the items
+    each of ``users`` (internal ids, rows of ``seen``) interacted with, so that top-k never picks them."""
+    rows = seen[users]
+    block[np.repeat(np.arange(len(users)), np.diff(rows.indptr)), rows.indices] = -np.inf
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
