@@ -30,7 +30,7 @@ import time
 import numpy as np
 
 from movielens_lessons.evaluation.ranking import ndcg
-from movielens_lessons.models.boosting.ranker.model import shrink_corrections
+from movielens_lessons.models.boosting.ranker.prior import shrink_corrections
 
 SHRINKS = (0.0, 0.5, 0.75, 1.0)
 
@@ -83,9 +83,9 @@ def margins(model, params: dict, window: dict, target: dict, bag: int, n_users: 
 
 def blend(model, weights: dict[str, float], w: dict) -> np.ndarray:
     """The prior ``{label: weight}`` would give ``w``'s rows, computed as the model computes it
-    (:func:`~movielens_lessons.models.xgboost_ranker.blend_prior`) from their score-ratio features."""
+    (:func:`~movielens_lessons.models.boosting.ranker.prior.blend_prior`) from their score-ratio features."""
     from movielens_lessons.features.items import slug
-    from movielens_lessons.models.boosting.ranker.model import blend_prior
+    from movielens_lessons.models.boosting.ranker.prior import blend_prior
 
     columns = [model.feature_names_.index(f"{slug(label)}_score_ratio") for label in weights]
     return blend_prior(w["x"][:, columns], dict(enumerate(weights.values())))
@@ -163,7 +163,7 @@ def main() -> None:
             ]
             print(f"prior {json.dumps(weights)}: {'; '.join(line)}", flush=True)
         return
-    base = model._booster_params() | {"nthread": 2}
+    base = model.booster_params() | {"nthread": 2}
     for combo in itertools.product(*grid.values()):
         setting = dict(zip(grid, combo, strict=True))
         t = time.perf_counter()

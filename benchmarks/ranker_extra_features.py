@@ -133,7 +133,7 @@ def main() -> None:
         rows["x"] = np.hstack([rows["x"], extra_features(history, rows)])
         worlds.append(rows)
     every = model.feature_names_ + [n for group in GROUPS.values() for n in group]
-    params = model._booster_params() | {"nthread": 2}
+    params = model.booster_params() | {"nthread": 2}
     prior_dcg = dcg_at_10(worlds[0]["prior"], worlds[0]["labels"], worlds[0]["rows"]).mean()
     print(f"{args.protocol}: prior (EASE order) DCG@10 within candidates {prior_dcg:.4f}")
     print("gain over EASE's order, one figure per seed: ceiling | transfer")

@@ -27,7 +27,7 @@ import argparse
 
 import numpy as np
 
-from movielens_lessons.models.boosting.ranker.model import shrink_corrections
+from movielens_lessons.models.boosting.ranker.prior import shrink_corrections
 
 DISCOUNT = 1.0 / np.log2(np.arange(2, 12))
 
@@ -149,7 +149,7 @@ def main() -> None:
     )
     window_world = model.label_rows(history, window)
     names = model.feature_names_
-    base = model._booster_params() | {"nthread": 2}
+    base = model.booster_params() | {"nthread": 2}
     prior_dcg = dcg_at_10(test_world["prior"], test_world["labels"], test_world["rows"]).mean()
 
     ceiling, transfer, margins = ceiling_and_transfer(

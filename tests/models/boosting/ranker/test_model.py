@@ -18,6 +18,7 @@ from movielens_lessons.evaluation import evaluate
 from movielens_lessons.models.base import BaseRecommender
 from movielens_lessons.models.boosting.ranker import model as ranker_module
 from movielens_lessons.models.boosting.ranker.model import XGBoostRanker
+from movielens_lessons.models.boosting.ranker.prior import BLEND_RATIO_FLOOR
 from movielens_lessons.models.registry import create_model
 
 from ...contract import ContractSuite
@@ -253,7 +254,7 @@ def test_a_blended_prior_is_the_weighted_sum_of_score_ratios(synth_split) -> Non
     users = np.arange(6)
     cand, _ = model._candidates(users)
     best = cand.best[cand.rows]
-    ratio = np.clip(cand.scores / np.abs(best), ranker_module.BLEND_RATIO_FLOOR, 1.0)
+    ratio = np.clip(cand.scores / np.abs(best), BLEND_RATIO_FLOOR, 1.0)
     names = model.retriever_names()
     expected = (np.nan_to_num(ratio[:, names.index("ease")])
                 + 0.5 * np.nan_to_num(ratio[:, names.index("item-knn")]))

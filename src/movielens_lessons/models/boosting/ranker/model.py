@@ -28,7 +28,6 @@ lists from candidates first and the base class's seen-item exclusion applies unc
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -50,47 +49,25 @@ from movielens_lessons.models.boosting.ranker.features import (
     feature_names,
     feature_tables,
     pair_features,
-    score_ratios,
 )
-from movielens_lessons.models.boosting.ranker.labels import (
-    VALIDATIONS,
-    all_seen,
-    label_window,
-    window_labels,
+from movielens_lessons.models.boosting.ranker.files import (
+    load_boosters,
+    load_retrievers,
+    save_parts,
+)
+from movielens_lessons.models.boosting.ranker.labels import all_seen, label_window, window_labels
+from movielens_lessons.models.boosting.ranker.params import booster_params, check_params
+from movielens_lessons.models.boosting.ranker.prior import (
+    PriorColumns,
+    prior_columns,
+    prior_margins,
+    shrink_corrections,
 )
 from movielens_lessons.models.boosting.ranker.training import (
     stack_rows,
     stage_one_metrics,
     train_booster,
 )
-
-BOOSTER_FILE = "booster.ubj"
-RETRIEVER_DIR = "retrievers"
-_OBJECTIVES = ("rank:ndcg", "rank:pairwise", "rank:map", "binary:logistic")
-#: Lowest score ratio a blended prior uses: far below it, the retriever's best score for the user is
-#: near 0 and the ratio means nothing (ratios of -10⁴ occur with LightFM, and without a floor some
-#: users' priors overflowed float32). Validation NDCG@10 of the P1 blend alone is the same with
-#: floors -10 to -10⁴ and drops at -3 / -1 (0.2164 / 0.2154 against 0.2174).
-BLEND_RATIO_FLOOR = -10.0
-
-
-def blend_prior(ratios: np.ndarray, weights: dict[int, float]) -> np.ndarray:
-    """``Σ weight · ratio`` over the columns of ``ratios`` (score / the user's best score, one column
-    per retriever) named in ``weights``; a missing ratio counts 0, ratios floored at
-    :data:`BLEND_RATIO_FLOOR`. Shape ``(n_pairs,)``."""
-    floored = np.clip(np.nan_to_num(ratios, nan=0.0), BLEND_RATIO_FLOOR, 1.0)
-    return sum(w * floored[:, col] for col, w in weights.items())
-
-
-def booster_file(k: int) -> str:
-    """The file of booster ``k``: ``booster.ubj``, then ``booster_1.ubj``, … (bagged boosters)."""
-    return BOOSTER_FILE if k == 0 else BOOSTER_FILE.replace(".ubj", f"_{k}.ubj")
-
-
-def shrink_corrections(margin: np.ndarray, prior: np.ndarray | None, shrink: float) -> np.ndarray:
-    """``prior + shrink · (margin - prior)`` per candidate row (margin units): the trees' corrections
-    to the prior scaled by ``shrink`` in [0, 1]; ``margin`` itself without a prior or at 1."""
-    return margin if prior is None or shrink == 1.0 else prior + shrink * (margin - prior)
 
 
 class XGBoostRanker(BaseRecommender):
@@ -106,7 +83,7 @@ class XGBoostRanker(BaseRecommender):
     booster's base margin (``-prior_weight · ln rank``), so the trees learn corrections to that
     retriever's order ("" = none); or ``{label: weight}``, a blend: ``prior_weight · Σ weight ·
     score / the user's best score`` over those retrievers (a missing score counts 0; ratios floored
-    at :data:`BLEND_RATIO_FLOOR`), whose order can beat each retriever's. ``shrink`` in [0, 1]
+    at :data:`~.prior.BLEND_RATIO_FLOOR`), whose order can beat each retriever's. ``shrink`` in [0, 1]
     scales those corrections at scoring time, ``prior + shrink · (margin - prior)`` (1: as learned;
     0: the prior's order), because corrections learned in the label window, where the retrievers saw less
     data, overrule the prior more than they should on the full data. ``drop_features``: comma-separated
@@ -188,55 +165,11 @@ class XGBoostRanker(BaseRecommender):
         return make_retrievers(self.retriever_specs(), self.retriever_params)
 
     def _check_params(self) -> None:
-        if self.objective not in _OBJECTIVES:
-            raise ConfigError(
-                f"objective must be one of {', '.join(_OBJECTIVES)}; got {self.objective!r}"
-            )
-        if self.validation not in VALIDATIONS:
-            raise ConfigError(
-                f"validation must be 'temporal', 'random' or 'mixed', got {self.validation!r}"
-            )
-        for key in (
-            "n_candidates", "n_estimators", "early_stopping_rounds", "max_depth", "n_windows", "n_folds"
-        ):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                raise ConfigError(f"{key} must be a positive integer, got {value!r}")
-        self._prior_index()
-        if isinstance(self.n_bags, bool) or not isinstance(self.n_bags, int | np.integer) or (
-            self.n_bags < 0
-        ):
-            raise ConfigError(f"n_bags must be an integer >= 0, got {self.n_bags!r}")
-        if not isinstance(self.prior_weight, int | float) or not self.prior_weight > 0:
-            raise ConfigError(f"prior_weight must be a number > 0, got {self.prior_weight!r}")
-        if (isinstance(self.shrink, bool) or not isinstance(self.shrink, int | float)
-                or not 0 <= self.shrink <= 1):
-            raise ConfigError(f"shrink must be a number in [0, 1], got {self.shrink!r}")
-        if self.shrink != 1 and not self.prior:
-            raise ConfigError("shrink scales the trees' corrections to the prior; with prior='' "
-                              "there is no prior to shrink towards (use shrink=1)")
-        for key in ("validation_fraction", "eval_fraction"):
-            value = getattr(self, key)
-            if not isinstance(value, int | float) or not 0 < value < 1:
-                raise ConfigError(
-                    f"{key} must be a fraction strictly between 0 and 1, got {value!r}"
-                )
+        check_params(self.get_params(), self.retriever_names())
 
-    def _booster_params(self) -> dict[str, Any]:
-        return {
-            "objective": self.objective,
-            "eval_metric": "ndcg@10",
-            "tree_method": "hist",
-            "learning_rate": float(self.learning_rate),
-            "max_depth": int(self.max_depth),
-            "min_child_weight": float(self.min_child_weight),
-            "subsample": float(self.subsample),
-            "seed": int(self.random_state),
-            "nthread": int(self.num_threads),
-            # candidates are sorted by user, so a whole group is one contiguous block of rows
-            "lambdarank_pair_method": "topk",
-            "lambdarank_num_pair_per_sample": 10,
-        }
+    def booster_params(self) -> dict[str, Any]:
+        """The ``xgboost.train`` parameters of this ranker's settings."""
+        return booster_params(self.get_params())
 
     # --- fitting ---------------------------------------------------------------------------------
 
@@ -253,7 +186,7 @@ class XGBoostRanker(BaseRecommender):
         metrics = stage_one_metrics(parts[0], self.retriever_names(), int(self.n_candidates))
         metrics["n_windows"] = int(self.n_windows)
         self.boosters_, fitted = train_booster(
-            self._booster_params(),
+            self.booster_params(),
             stack_rows(parts),
             self.feature_names_,
             n_users=dataset.n_users,
@@ -328,44 +261,16 @@ class XGBoostRanker(BaseRecommender):
     ) -> np.ndarray:
         return window_labels(users[cand.rows], cand.items, positives)
 
-    def _prior_index(self) -> int | dict[int, float] | None:
+    def _prior_index(self) -> PriorColumns:
         """Column of the ``prior`` retriever ("first": the first listed; "": none), or for a blend
-        ``{column: weight}``."""
-        names = self.retriever_names()
-        if isinstance(self.prior, dict):
-            if not self.prior or not set(self.prior) <= set(names):
-                raise ConfigError(
-                    f"a prior blend names retrievers of {self.retrievers!r}; got {self.prior!r}"
-                )
-            bad = [w for w in self.prior.values()
-                   if isinstance(w, bool) or not isinstance(w, int | float) or not w >= 0]
-            if bad or not any(self.prior.values()):
-                raise ConfigError(
-                    f"prior blend weights must be numbers >= 0, not all 0; got {self.prior!r}"
-                )
-            return {names.index(k): float(w) for k, w in self.prior.items()}
-        if not self.prior:
-            return None
-        if self.prior == "first":
-            return 0
-        if self.prior not in names:
-            raise ConfigError(
-                f"prior must be '', 'first' or one of the retrievers {self.retrievers!r}; "
-                f"got {self.prior!r}"
-            )
-        return names.index(self.prior)
+        ``{column: weight}`` (see :func:`~.prior.prior_columns`)."""
+        return prior_columns(self.prior, self.retriever_names(), str(self.retrievers))
 
     def _prior(self, cand: Candidates) -> np.ndarray | None:
-        """Base margin ``-prior_weight · ln(rank)`` from the ``prior`` retriever's rank (``N + 1``
-        outside its top-``N``), ``prior_weight · Σ weight · score ratio`` for a blend, or None: with
-        it, zero trees reproduce the prior's order and the booster only learns corrections to it."""
-        j = self._prior_index()
-        if j is None:
-            return None
-        if isinstance(j, dict):
-            blend = blend_prior(score_ratios(cand), j)
-            return (float(self.prior_weight) * blend).astype(np.float32)
-        return (-float(self.prior_weight) * np.log(cand.ranks[:, j])).astype(np.float32)
+        """Base margins of the candidates from the ``prior`` (see :func:`~.prior.prior_margins`), or
+        None: with them, zero trees reproduce the prior's order and the booster only learns
+        corrections to it."""
+        return prior_margins(cand, self._prior_index(), float(self.prior_weight))
 
     # --- scoring ---------------------------------------------------------------------------------
 
@@ -461,23 +366,8 @@ class XGBoostRanker(BaseRecommender):
         self._n_boosters = int(state["n_boosters_"]) if "n_boosters_" in state else 1
 
     def _save_files(self, folder: Path) -> None:
-        for k, booster in enumerate(self.boosters_):
-            booster.save_model(folder / booster_file(k))
-        root = folder / RETRIEVER_DIR
-        if root.exists():
-            shutil.rmtree(root)
-        for name, retriever in zip(self.retriever_names(), self.retrievers_, strict=True):
-            retriever.save(root / name)
+        save_parts(folder, self.boosters_, self.retriever_names(), self.retrievers_)
 
     def _load_files(self, folder: Path) -> None:
-        import xgboost as xgb
-
-        self.boosters_ = []
-        for k in range(self._n_boosters):
-            booster = xgb.Booster()
-            booster.load_model(folder / booster_file(k))
-            booster.set_param({"nthread": int(self.num_threads)})
-            self.boosters_.append(booster)
-        self.retrievers_ = [
-            BaseRecommender.load(folder / RETRIEVER_DIR / n) for n in self.retriever_names()
-        ]
+        self.boosters_ = load_boosters(folder, self._n_boosters, int(self.num_threads))
+        self.retrievers_ = load_retrievers(folder, self.retriever_names())
