@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
-from movielens_lessons.models.factorization import funk_svd
+from movielens_lessons.models.factorization import sgd_epochs
 from movielens_lessons.models.registry import create_model
 
 from ..contract import ContractSuite
@@ -57,39 +57,10 @@ def test_deterministic_and_seed_dependent(cluster_data: Dataset) -> None:
     assert not np.allclose(a.item_factors_, c.item_factors_)
 
 
-def test_numba_kernel_equals_numpy_with_batch_of_one(
-    cluster_data: Dataset,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """With one rating per minibatch the NumPy fallback performs exactly the sequential updates."""
-    kernel = funk_svd._numba_epoch()
-    if kernel is None:
-        pytest.skip("numba is not installed")
-    rng = np.random.default_rng(0)
-    users = cluster_data.users.astype(np.int64)
-    items = cluster_data.items.astype(np.int64)
-    ratings = cluster_data.ratings.astype(np.float64)
-    order = rng.permutation(len(ratings))
-    start = [
-        np.zeros(cluster_data.n_users),
-        np.zeros(cluster_data.n_items),
-        rng.normal(0, 0.1, (cluster_data.n_users, 3)),
-        rng.normal(0, 0.1, (cluster_data.n_items, 3)),
-    ]
-    fast = [a.copy() for a in start]
-    slow = [a.copy() for a in start]
-    sq_fast = kernel(users, items, ratings, order, *fast, 3.0, 0.01, 0.05, 0.02)
-    monkeypatch.setattr(funk_svd, "_FALLBACK_BATCH", 1)
-    sq_slow = funk_svd._numpy_epoch(users, items, ratings, order, *slow, 3.0, 0.01, 0.05, 0.02)
-    assert sq_fast == pytest.approx(sq_slow, rel=1e-10)
-    for x, y in zip(fast, slow, strict=True):
-        np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12)
-
-
 def test_numpy_fallback_warns_and_still_learns(
     rank1: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(funk_svd, "_numba_epoch", lambda: None)
+    monkeypatch.setattr(sgd_epochs, "numba_epoch", lambda: None)
     with pytest.warns(RuntimeWarning, match="numba is not installed"):
         model = create_model("svd", **RANK1, implicit_feedback=False).fit(rank1)
     assert model.training_metrics_["train_rmse"][-1] < 0.05
@@ -106,68 +77,6 @@ def test_items_without_training_ratings_get_no_random_factors(cluster_data: Data
     assert model.predict([1], [100])[0] == pytest.approx(np.clip(want, 1, 5), abs=1e-6)
 
 
-def _tiny_problem(seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """A random tiny rating set grouped by user: ``[users, items, ratings, order, by_user, start]`` and
-    initial ``[b_u, b_i, p, q, y]``."""
-    rng = np.random.default_rng(seed)
-    n_users, n_items, d = 6, 8, 3
-    mask = rng.random((n_users, n_items)) < 0.5
-    mask[:, 0] = True  # every user rates something
-    users, items = (a.astype(np.int64) for a in np.nonzero(mask))
-    ratings = rng.integers(1, 6, len(users)).astype(np.float64)
-    start = np.zeros(n_users + 1, dtype=np.int64)
-    np.cumsum(np.bincount(users, minlength=n_users), out=start[1:])
-    by_user = np.argsort(users, kind="stable")
-    perm, rank = rng.permutation(len(users)), rng.permutation(n_users)
-    order = perm[np.argsort(rank[users[perm]], kind="stable")]
-    init = [
-        rng.normal(0, 0.1, n_users),
-        rng.normal(0, 0.1, n_items),
-        rng.normal(0, 0.3, (n_users, d)),
-        rng.normal(0, 0.3, (n_items, d)),
-        rng.normal(0, 0.3, (n_items, d)),
-    ]
-    return [users, items, ratings, order, by_user, start], init
-
-
-def _brute_force_svdpp_epoch(data, params, mu, lr, reg, reg_b, reg_y) -> float:
-    """Koren's SVD++ SGD, literally: every rating recomputes the implicit sum and steps every y_j."""
-    users, items, ratings, order = data[:4]
-    b_u, b_i, p, q, y = params
-    sq = 0.0
-    for idx in order:
-        u, i = users[idx], items[idx]
-        rated = items[users == u]
-        imp = y[rated].sum(axis=0) / np.sqrt(len(rated))
-        err = ratings[idx] - (mu + b_u[u] + b_i[i] + q[i] @ (p[u] + imp))
-        sq += err**2
-        b_u[u] += lr * (err - reg_b * b_u[u])
-        b_i[i] += lr * (err - reg_b * b_i[i])
-        pu, qi = p[u].copy(), q[i].copy()
-        p[u] += lr * (err * qi - reg * pu)
-        q[i] += lr * (err * (pu + imp) - reg * qi)
-        y[rated] += lr * (err * qi / np.sqrt(len(rated)) - reg_y * y[rated])
-    return sq
-
-
-@pytest.mark.parametrize("kernel", ["numba", "python"])
-def test_svdpp_epoch_equals_brute_force(kernel: str) -> None:
-    """The once-per-user y_j update is exactly the per-rating update of every y_j."""
-    epoch = funk_svd._numba_epoch_pp() if kernel == "numba" else funk_svd._python_epoch_pp
-    if epoch is None:
-        pytest.skip("numba is not installed")
-    data, init = _tiny_problem()
-    hyper = (3.0, 0.05, 0.1, 0.02, 0.3)
-    want = [a.copy() for a in init]
-    sq_want = _brute_force_svdpp_epoch(data, want, *hyper)
-    got = [a.copy() for a in init]
-    sq_got = epoch(*data, *got, *hyper)
-    assert sq_got == pytest.approx(sq_want, rel=1e-12)
-    for x, w in zip(got, want, strict=True):
-        np.testing.assert_allclose(x, w, rtol=1e-10, atol=1e-12)
-    assert not np.allclose(got[4], init[4])  # the y_j did move
-
-
 def test_svdpp_fits_rank1_and_stores_the_effective_user_factor(rank1: Dataset) -> None:
     model = create_model("svd", **RANK1, implicit_feedback=True).fit(rank1)
     assert model.training_metrics_["train_rmse"][-1] < 0.05
@@ -181,11 +90,11 @@ def test_svdpp_without_numba_matches_numba(
     cluster_data: Dataset,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if funk_svd._numba_epoch_pp() is None:
+    if sgd_epochs.numba_epoch_pp() is None:
         pytest.skip("numba is not installed")
     params = {**SMALL, "n_epochs": 3, "implicit_feedback": True}
     fast = create_model("svd", **params).fit(cluster_data)
-    monkeypatch.setattr(funk_svd, "_numba_epoch_pp", lambda: None)
+    monkeypatch.setattr(sgd_epochs, "numba_epoch_pp", lambda: None)
     with pytest.warns(RuntimeWarning, match="numba is not installed"):
         slow = create_model("svd", **params).fit(cluster_data)
     np.testing.assert_allclose(fast.user_factors_, slow.user_factors_, rtol=1e-4, atol=1e-6)

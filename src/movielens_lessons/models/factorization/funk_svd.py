@@ -19,7 +19,7 @@ the per-rating updates but O(d) per rating instead of O(|N(u)| d).
 After fitting, ``user_factors_`` holds ``z_u`` (so prediction is the shared template's ``μ + b_u + b_i +
 z_u · q_i``) and ``implicit_factors_`` the ``y_j``, which the fold-in of a new user needs.
 
-The epoch loops are compiled with numba (imported lazily; the compiled kernels are cached on disk).
+The epoch loops (:mod:`.sgd_epochs`) are compiled with numba (imported lazily; the compiled kernels are cached on disk).
 Without numba plain SVD runs a vectorised NumPy minibatch loop instead, with a warning: slower, and its
 results differ slightly from the sequential updates because a minibatch uses the parameters from before
 the batch; SVD++ then runs its per-user loop in plain Python (slow, but the same numbers).
@@ -27,18 +27,14 @@ the batch; SVD++ then runs its per-user loop in plain Python (slow, but the same
 
 from __future__ import annotations
 
-import functools
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
 
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.models.baselines.rating_biases import BiasedRatingModel
-
-#: Ratings per step of the NumPy fallback.
-_FALLBACK_BATCH = 256
+from movielens_lessons.models.factorization import sgd_epochs
 
 
 class FunkSVD(BiasedRatingModel):
@@ -90,7 +86,7 @@ class FunkSVD(BiasedRatingModel):
         b_u = np.zeros(dataset.n_users)
         b_i = np.zeros(dataset.n_items)
         users64, items64 = users.astype(np.int64), items.astype(np.int64)
-        epoch = _numba_epoch() if not implicit else _numba_epoch_pp()
+        epoch = sgd_epochs.numba_epoch() if not implicit else sgd_epochs.numba_epoch_pp()
         if epoch is None:
             warnings.warn(
                 "numba is not installed; svd uses a slower NumPy loop "
@@ -98,7 +94,7 @@ class FunkSVD(BiasedRatingModel):
                 RuntimeWarning,
                 stacklevel=3,
             )
-            epoch = _numpy_epoch if not implicit else _python_epoch_pp
+            epoch = sgd_epochs.numpy_epoch if not implicit else sgd_epochs.python_epoch_pp
         mu = float(self.global_mean_)
         lr = float(self.learning_rate)
         reg, reg_b = float(self.regularization), float(self.bias_regularization)
@@ -179,157 +175,3 @@ def _implicit_term(rated: sp.csr_matrix, y: np.ndarray) -> np.ndarray:
     n = np.asarray(indicator.sum(axis=1)).ravel()
     scale = np.divide(1.0, np.sqrt(n), out=np.zeros_like(n), where=n > 0)
     return scale[:, None] * (indicator @ np.asarray(y, dtype=np.float64))
-
-
-Epoch = Callable[..., float]
-
-
-@functools.cache
-def _numba_epoch() -> Epoch | None:
-    """The numba-compiled epoch kernel, or ``None`` when numba is not installed."""
-    try:
-        import numba
-    except ImportError:
-        return None
-
-    @numba.njit(cache=True, fastmath=False)
-    def epoch(users, items, ratings, order, b_u, b_i, p, q, mu, lr, reg, reg_b):  # pragma: no cover
-        sq = 0.0
-        d = p.shape[1]
-        for idx in order:
-            u, i = users[idx], items[idx]
-            dot = 0.0
-            for f in range(d):
-                dot += p[u, f] * q[i, f]
-            err = ratings[idx] - (mu + b_u[u] + b_i[i] + dot)
-            sq += err * err
-            b_u[u] += lr * (err - reg_b * b_u[u])
-            b_i[i] += lr * (err - reg_b * b_i[i])
-            for f in range(d):
-                puf, qif = p[u, f], q[i, f]
-                p[u, f] += lr * (err * qif - reg * puf)
-                q[i, f] += lr * (err * puf - reg * qif)
-        return sq
-
-    return epoch
-
-
-def _numpy_epoch(users, items, ratings, order, b_u, b_i, p, q, mu, lr, reg, reg_b) -> float:
-    """One epoch in minibatches of ``_FALLBACK_BATCH`` ratings; the same updates, summed per batch.
-    Updates the arrays in place and returns the sum of squared errors."""
-    sq = 0.0
-    for start in range(0, len(order), _FALLBACK_BATCH):
-        idx = order[start : start + _FALLBACK_BATCH]
-        u, i = users[idx], items[idx]
-        pu, qi = p[u], q[i]
-        err = ratings[idx] - (mu + b_u[u] + b_i[i] + np.einsum("nd,nd->n", pu, qi))
-        sq += float(err @ err)
-        np.add.at(b_u, u, lr * (err - reg_b * b_u[u]))
-        np.add.at(b_i, i, lr * (err - reg_b * b_i[i]))
-        np.add.at(p, u, lr * (err[:, None] * qi - reg * pu))
-        np.add.at(q, i, lr * (err[:, None] * pu - reg * qi))
-    return sq
-
-
-def _python_epoch_pp(
-    users, items, ratings, order, by_user, start, b_u, b_i, p, q, y, mu, lr, reg, reg_b, reg_y
-) -> float:
-    """One SVD++ epoch over ``order`` (grouped by user), updating the arrays in place; returns the
-    sum of squared errors. Within a user's run of ratings every ``y_j`` (``j ∈ N(u)``) receives the same
-    step, so with ``c = 1 − γ λ_y`` after ``k`` steps ``y_j = c^k y_j⁰ + D`` where ``D ← c D + γ e
-    |N(u)|^-½ q_i``, and the implicit term ``imp = |N(u)|^-½ Σ y_j`` follows ``imp ← c imp + γ e q_i``."""
-    sq = 0.0
-    d = p.shape[1]
-    c = 1.0 - lr * reg_y
-    pos, n = 0, len(order)
-    imp = np.zeros(d)
-    acc = np.zeros(d)
-    while pos < n:
-        u = users[order[pos]]
-        rated = items[by_user[start[u] : start[u + 1]]]
-        norm = 1.0 / np.sqrt(len(rated))
-        imp[:] = 0.0
-        for j in rated:
-            imp += y[j]
-        imp *= norm
-        acc[:] = 0.0
-        k = 0
-        while pos < n and users[order[pos]] == u:
-            idx = order[pos]
-            i = items[idx]
-            err = ratings[idx] - (mu + b_u[u] + b_i[i] + float(q[i] @ (p[u] + imp)))
-            sq += err * err
-            b_u[u] += lr * (err - reg_b * b_u[u])
-            b_i[i] += lr * (err - reg_b * b_i[i])
-            pu, qi = p[u].copy(), q[i].copy()
-            p[u] += lr * (err * qi - reg * pu)
-            q[i] += lr * (err * (pu + imp) - reg * qi)
-            acc *= c
-            acc += lr * err * norm * qi
-            imp *= c
-            imp += lr * err * qi
-            k += 1
-            pos += 1
-        decay = c**k
-        for j in rated:
-            y[j] = decay * y[j] + acc
-    return sq
-
-
-@functools.cache
-def _numba_epoch_pp() -> Epoch | None:
-    """The numba-compiled SVD++ epoch (same arithmetic as :func:`_python_epoch_pp`), or ``None``."""
-    try:
-        import numba
-    except ImportError:
-        return None
-
-    @numba.njit(cache=True, fastmath=False)
-    def epoch(
-        users, items, ratings, order, by_user, start, b_u, b_i, p, q, y, mu, lr, reg, reg_b, reg_y
-    ):  # pragma: no cover
-        sq = 0.0
-        d = p.shape[1]
-        c = 1.0 - lr * reg_y
-        pos, n = 0, len(order)
-        imp = np.zeros(d)
-        acc = np.zeros(d)
-        while pos < n:
-            u = users[order[pos]]
-            lo, hi = start[u], start[u + 1]
-            norm = 1.0 / np.sqrt(hi - lo)
-            imp[:] = 0.0
-            for r in range(lo, hi):
-                j = items[by_user[r]]
-                for f in range(d):
-                    imp[f] += y[j, f]
-            for f in range(d):
-                imp[f] *= norm
-            acc[:] = 0.0
-            k = 0
-            while pos < n and users[order[pos]] == u:
-                idx = order[pos]
-                i = items[idx]
-                dot = 0.0
-                for f in range(d):
-                    dot += q[i, f] * (p[u, f] + imp[f])
-                err = ratings[idx] - (mu + b_u[u] + b_i[i] + dot)
-                sq += err * err
-                b_u[u] += lr * (err - reg_b * b_u[u])
-                b_i[i] += lr * (err - reg_b * b_i[i])
-                for f in range(d):
-                    puf, qif = p[u, f], q[i, f]
-                    p[u, f] += lr * (err * qif - reg * puf)
-                    q[i, f] += lr * (err * (puf + imp[f]) - reg * qif)
-                    acc[f] = c * acc[f] + lr * err * norm * qif
-                    imp[f] = c * imp[f] + lr * err * qif
-                k += 1
-                pos += 1
-            decay = c**k
-            for r in range(lo, hi):
-                j = items[by_user[r]]
-                for f in range(d):
-                    y[j, f] = decay * y[j, f] + acc[f]
-        return sq
-
-    return epoch

@@ -25,7 +25,8 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from movielens_lessons.data.dataset import Dataset, Weighting
+from movielens_lessons.data.csr_views import Weighting
+from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.errors import ConfigError
 from movielens_lessons.models.base import BaseRecommender
 
