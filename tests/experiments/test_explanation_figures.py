@@ -12,11 +12,11 @@ from matplotlib.patches import Rectangle
 from movielens_lessons.experiments.explanation_figures import (
     caption,
     contribution_waterfall,
-    draw,
     importance_bars,
     waterfall_steps,
 )
 from movielens_lessons.experiments.explanations import Contributions, Explanation
+from movielens_lessons.reporting.style import draw
 
 CONTRIBS = {"a": 0.5, "b": -0.2, "c": 0.05, "d": -0.01, "e": 0.003}
 

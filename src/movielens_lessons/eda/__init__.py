@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from movielens_lessons.eda.report import Report, build_report, compute_sections
 from movielens_lessons.eda.section import Section
-from movielens_lessons.eda.stats import gini, lorenz_curve, top_share
+from movielens_lessons.eda.stats import gini, top_share
 
 __all__ = [
     "Report",
@@ -16,6 +16,5 @@ __all__ = [
     "build_report",
     "compute_sections",
     "gini",
-    "lorenz_curve",
     "top_share",
 ]

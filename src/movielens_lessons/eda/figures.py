@@ -1,39 +1,23 @@
 """The report's figures: one function per figure, each taking a :class:`Section` and returning a Figure.
 
-Figures are plain :class:`matplotlib.figure.Figure` objects (no pyplot, so no display or GUI backend is
-needed); :func:`draw` applies the report's style while one is made. A function returns ``None`` when its section has no
-data for it (a release without timestamps has no time figures).
+Figures are plain :class:`matplotlib.figure.Figure` objects in the shared report look
+(:mod:`movielens_lessons.reporting`); draw them with
+:func:`~movielens_lessons.reporting.style.draw`, which applies that style while one is made. A
+function returns ``None`` when its section has no data for it (a release without timestamps has no
+time figures).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from movielens_lessons.eda.section import Section
-
-BLUE, ORANGE, GREY, RED = "#3b6ea5", "#e08a2c", "#9a9a9a", "#c0392b"
-#: The report's look, applied only while its figures are drawn (never to the caller's matplotlib).
-STYLE = {
-    "figure.dpi": 100,
-    "font.size": 10,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.titleweight": "bold",
-    "axes.grid": True,
-    "grid.alpha": 0.25,
-}
-
-
-def new_figure(ncols: int = 1, width: float = 7.0, height: float = 4.0) -> tuple[Figure, list]:
-    """A figure of ``ncols`` side-by-side axes, ``width`` × ``height`` inches (no pyplot state)."""
-    fig = Figure(figsize=(width, height), layout="constrained")
-    axes = fig.subplots(1, ncols)
-    return fig, list(np.atleast_1d(axes))
+from movielens_lessons.reporting.figures import lorenz_axes, new_figure
+from movielens_lessons.reporting.style import BLUE, ORANGE, RED
 
 
 def _r(x: float | None) -> str:
@@ -166,16 +150,14 @@ def long_tail(sec: Section) -> Figure | None:
 def lorenz(sec: Section) -> Figure | None:
     x, y = sec.data["lorenz_x"], sec.data["lorenz_y"]
     fig, (ax,) = new_figure(width=5.5, height=5)
-    ax.plot([0, 1], [0, 1], color=GREY, ls="--", label="perfect equality")
-    ax.plot(x, y, color=BLUE, lw=2, label=f"movies (Gini {sec.numbers['gini']:.3f})")
-    ax.fill_between(x, y, x, color=BLUE, alpha=0.1)
-    ax.set(
+    lorenz_axes(
+        ax,
         xlabel="share of movies (least rated first)",
         ylabel="share of ratings",
         title="Lorenz curve of item popularity",
-        xlim=(0, 1),
-        ylim=(0, 1),
     )
+    ax.plot(x, y, color=BLUE, lw=2, label=f"movies (Gini {sec.numbers['gini']:.3f})")
+    ax.fill_between(x, y, x, color=BLUE, alpha=0.1)
     ax.legend(frameon=False, loc="upper left")
     return fig
 
@@ -328,9 +310,3 @@ FIGURES: list[tuple[str, str, Callable[[Section], Figure | None], str]] = [
     ("imdb_votes", "imdb", imdb_votes, "IMDb votes vs MovieLens ratings per movie"),
     ("imdb_runtime", "imdb", imdb_runtime, "IMDb runtime of the catalogue"),
 ]
-
-
-def draw(function: Callable[[Section], Figure | None], section: Section) -> Figure | None:
-    """``function(section)`` drawn in the report's :data:`STYLE`."""
-    with matplotlib.rc_context(STYLE):
-        return function(section)

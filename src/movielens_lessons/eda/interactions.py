@@ -14,6 +14,7 @@ from movielens_lessons.data.info import describe
 from movielens_lessons.data.raw import MovieLensData
 from movielens_lessons.eda import stats
 from movielens_lessons.eda.section import Section
+from movielens_lessons.reporting.figures import lorenz_curve
 
 #: Ratings closer together than this (seconds) belong to the same rating session.
 SESSION_GAP = 3600
@@ -140,7 +141,7 @@ def items(data: MovieLensData) -> Section:
     """The popularity long tail: top 1 % / 20 % shares, Lorenz curve and Gini, one-rating movies."""
     per_item = stats.counts_per(data.ratings[C.ITEM].to_numpy())
     n = len(per_item)
-    x, y = stats.lorenz_curve(per_item)
+    x, y = lorenz_curve(per_item)
     catalogue = None if data.movies is None else int(data.movies[C.ITEM].nunique())
     rated = set(np.unique(data.ratings[C.ITEM].to_numpy()).tolist())
     unrated = None

@@ -1,14 +1,13 @@
 """Assemble the EDA report: compute every section, draw the figures, write HTML, Markdown and JSON.
 
 ``report.html`` is self-contained (figures embedded as base64 PNG, inline CSS, no scripts, no network),
-``report.md`` links the same figures under ``figures/``, and ``summary.json`` holds every key number.
+in the shared look of :mod:`movielens_lessons.reporting`; ``report.md`` links the same figures under
+``figures/``, and ``summary.json`` holds every key number.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import os
 from collections.abc import Callable
@@ -21,6 +20,9 @@ from movielens_lessons.data.raw import MovieLensData
 from movielens_lessons.eda import catalogue, figures, interactions, narrative, quality
 from movielens_lessons.eda.imdb_section import imdb
 from movielens_lessons.eda.section import Section, plain
+from movielens_lessons.reporting.figures import png_bytes
+from movielens_lessons.reporting.html import PAGE_END, figure_html, nav_link, page_start
+from movielens_lessons.reporting.style import draw
 
 #: ``progress(done, total, what)``: called before each step of :func:`build_report`.
 Progress = Callable[[int, int, str], None]
@@ -91,12 +93,10 @@ def build_report(
         if progress:
             progress(done, total, f"drawing {name}")
         done += 1
-        fig = figures.draw(function, by_key[key]) if by_key[key].available else None
+        fig = draw(function, by_key[key]) if by_key[key].available else None
         if fig is None:
             continue
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110)
-        pngs[name] = buf.getvalue()
+        pngs[name] = png_bytes(fig, dpi=110)
         (out / "figures" / f"{name}.png").write_bytes(pngs[name])
     if progress:
         progress(done, total, "writing report")
@@ -153,23 +153,10 @@ def tables(section: Section) -> list[tuple[str, pd.DataFrame]]:
     return []
 
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2rem auto;
-padding:0 1rem;color:#222;line-height:1.5}h1{border-bottom:3px solid #3b6ea5}h2{margin-top:2.5rem;
-color:#3b6ea5}figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
-figcaption{color:#666;font-size:.9rem}table{border-collapse:collapse;margin:.5rem 0}
-td,th{border-bottom:1px solid #ddd;padding:.25rem .75rem;text-align:left}.missing{color:#a33}
-nav a{margin-right:.8rem}
-"""
-
-
 def _html(title: str, sections: list[Section], pngs: dict[str, bytes]) -> str:
     esc = html.escape
-    parts = [
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(title)}</title>",
-        f"<style>{_CSS}</style></head><body><h1>{esc(title)}</h1><nav>",
-    ]
-    parts += [f"<a href='#{s.key}'>{esc(s.title)}</a>" for s in sections]
+    parts = [page_start(title)]
+    parts += [nav_link(s.key, s.title) for s in sections]
     parts.append("</nav>")
     for s in sections:
         parts.append(f"<section id='{s.key}'><h2>{esc(s.title)}</h2>")
@@ -181,13 +168,9 @@ def _html(title: str, sections: list[Section], pngs: dict[str, bytes]) -> str:
             )
         for name, key, _, caption in figures.FIGURES:
             if key == s.key and name in pngs:
-                b64 = base64.b64encode(pngs[name]).decode("ascii")
-                parts.append(
-                    f"<figure><img src='data:image/png;base64,{b64}' alt='{esc(caption)}' "
-                    f"data-name='{name}'><figcaption>{esc(caption)}</figcaption></figure>"
-                )
+                parts.append(figure_html(pngs[name], name, caption))
         parts.append("</section>")
-    parts.append("</body></html>")
+    parts.append(PAGE_END)
     return "\n".join(parts)
 
 

@@ -1,6 +1,7 @@
-"""Pure computations behind the EDA report: concentration (Gini, Lorenz, top shares), tails, sessions.
+"""Pure computations behind the EDA report: concentration (Gini, top shares), tails, sessions.
 
-Every function takes plain arrays and returns numbers or arrays; nothing here reads files or draws.
+Every function takes plain arrays and returns numbers or arrays; nothing here reads files or draws. The
+Lorenz curve, which both reports draw, is :func:`movielens_lessons.reporting.figures.lorenz_curve`.
 """
 
 from __future__ import annotations
@@ -23,19 +24,6 @@ def gini(counts: np.ndarray) -> float:
         return math.nan
     i = np.arange(1, n + 1, dtype=np.float64)
     return float(2.0 * np.dot(i, x) / (n * total) - (n + 1) / n)
-
-
-def lorenz_curve(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lorenz curve of ``counts``: ``(share of items, share of total)``, both ``(n + 1,)``, from (0, 0).
-
-    Items are taken from the least to the most counted, so the curve lies under the diagonal.
-    """
-    x = np.sort(np.asarray(counts, dtype=np.float64))
-    n = len(x)
-    cum = np.concatenate([[0.0], np.cumsum(x)])
-    total = cum[-1] if n else 0.0
-    share = cum / total if total > 0 else cum
-    return np.linspace(0.0, 1.0, n + 1), share
 
 
 def top_share(counts: np.ndarray, fraction: float) -> float:

@@ -5,19 +5,20 @@
 * :func:`contribution_waterfall`: one recommendation's score built up from the bias, one feature at a
   time (SHAP ``pred_contribs``); the steps end at the score.
 
-Both return a matplotlib Figure (or None when there is nothing to draw) in the EDA report's style.
+Both return a matplotlib Figure (or None when there is nothing to draw); drawn with
+:func:`~movielens_lessons.reporting.style.draw`, they have the shared report look.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from movielens_lessons.eda.figures import BLUE, GREY, RED, STYLE, new_figure
 from movielens_lessons.experiments.explanations import Explanation
+from movielens_lessons.reporting.figures import new_figure
+from movielens_lessons.reporting.style import BLUE, GREY, RED
 
 GREEN = "#2e8b57"
 #: Contributions drawn one by one (largest |value| first); the others become one "other" step.
@@ -131,9 +132,3 @@ def caption(stem: str, e: Explanation) -> str:
     return (f"{e.model}: why{pair}. From the bias (grey diamond: the model's base value), each bar "
             "adds one feature's SHAP contribution (XGBoost pred_contribs) for this pair, largest "
             f"first: green pushes the score up, red down. The steps end at the blue diamond: {what}.")
-
-
-def draw(function: Callable[[Explanation], Figure | None], e: Explanation) -> Figure | None:
-    """``function(e)`` drawn in the EDA report's style."""
-    with matplotlib.rc_context(STYLE):
-        return function(e)

@@ -1,8 +1,9 @@
 """The benchmark report's figures: one function per figure, each returning a matplotlib Figure or None.
 
 Each takes a :class:`FigureData` (one protocol's leaderboard rows, per-user values, item exposure and
-training popularity). They reuse the EDA report's style and helpers (:mod:`movielens_lessons.eda.figures`,
-:mod:`movielens_lessons.eda.stats`), so both reports look alike.
+training popularity). They use the shared report look and figure pieces
+(:mod:`movielens_lessons.reporting`), so the benchmark report looks like the EDA report; draw them with
+:func:`~movielens_lessons.reporting.style.draw`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from movielens_lessons.eda.figures import BLUE, GREY, ORANGE, RED, STYLE, new_figure
-from movielens_lessons.eda.stats import gini, lorenz_curve
+from movielens_lessons.evaluation.beyond_accuracy import gini_index
+from movielens_lessons.reporting.figures import lorenz_axes, lorenz_curve, new_figure
+from movielens_lessons.reporting.style import BLUE, ORANGE, RED
 
 
 @dataclass(frozen=True)
@@ -165,18 +167,21 @@ def exposure_lorenz(d: FigureData) -> Figure | None:
         return None
     catalogue = d.train_popularity > 0
     fig, (ax,) = new_figure(width=6, height=5.5)
-    ax.plot([0, 1], [0, 1], color=GREY, ls=":", label="perfect equality")
-    x, y = lorenz_curve(d.train_popularity[catalogue])
-    ax.plot(x, y, color="black", lw=2.5, label=f"training popularity (Gini {gini(d.train_popularity[catalogue]):.2f})")
+    lorenz_axes(ax, xlabel="share of catalogue items (least exposed first)",
+                ylabel="share of exposure", title=f"{d.protocol}: item exposure in top-{d.k} lists",
+                equality_ls=":")
+    popularity = d.train_popularity[catalogue]
+    x, y = lorenz_curve(popularity)
+    ax.plot(x, y, color="black", lw=2.5,
+            label=f"training popularity (Gini {gini_index(popularity):.2f})")
     cmap = matplotlib.colormaps["tab20"]
     for i, (name, counts) in enumerate(d.exposure.items()):
         c = counts[catalogue] if len(counts) == len(catalogue) else counts
         if c.sum() == 0:
             continue
         x, y = lorenz_curve(c)
-        ax.plot(x, y, color=cmap(i % 20), lw=1.3, ls="-" if i < 10 else "--", label=f"{name} (Gini {gini(c):.2f})")
-    ax.set(xlabel="share of catalogue items (least exposed first)", ylabel="share of exposure",
-           xlim=(0, 1), ylim=(0, 1), title=f"{d.protocol}: item exposure in top-{d.k} lists")
+        ax.plot(x, y, color=cmap(i % 20), lw=1.3, ls="-" if i < 10 else "--",
+                label=f"{name} (Gini {gini_index(c):.2f})")
     ax.legend(frameon=False, fontsize=7, loc="upper left")
     return fig
 
@@ -245,9 +250,3 @@ FIGURES: list[tuple[str, Callable[[FigureData], Figure | None], str]] = [
     ("costs", costs, "Fit time and peak memory"),
     ("rating_vs_ranking", rating_vs_ranking, "Explicit models: RMSE vs ranking quality"),
 ]
-
-
-def draw(function: Callable[[FigureData], Figure | None], data: FigureData) -> Figure | None:
-    """``function(data)`` drawn in the EDA report's style."""
-    with matplotlib.rc_context(STYLE):
-        return function(data)

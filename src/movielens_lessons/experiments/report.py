@@ -1,11 +1,10 @@
 """The benchmark's ``report.html``: self-contained (PNG figures embedded as base64, inline CSS, no
-scripts, no network), in the EDA report's style; the same figures are written to ``figures/*.png``."""
+scripts, no network), in the shared look of :mod:`movielens_lessons.reporting`; the same figures are
+written to ``figures/*.png``."""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import math
 from pathlib import Path
 from typing import Any
@@ -13,12 +12,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from movielens_lessons.eda.report import _CSS
 from movielens_lessons.experiments import explanation_figures, figures
 from movielens_lessons.experiments.config import BenchmarkConfig
 from movielens_lessons.experiments.environment import describe_machine
 from movielens_lessons.experiments.leaderboard import metric_key
 from movielens_lessons.experiments.runner import ProtocolRun
+from movielens_lessons.reporting.figures import png_bytes
+from movielens_lessons.reporting.html import PAGE_END, figure_html, nav_link, page_start
+from movielens_lessons.reporting.style import draw
 
 _EXTRA_CSS = ".tied{color:#3b6ea5}.failed{color:#a33}td.num{text-align:right}"
 
@@ -42,14 +43,14 @@ def draw_figures(config: BenchmarkConfig, board: pd.DataFrame, protocols: list[P
         data = figure_data(config, board, p, per_user)
         pngs[p.config.name] = {}
         for stem, function, _ in figures.FIGURES:
-            fig = figures.draw(function, data)
+            fig = draw(function, data)
             if fig is not None:
                 pngs[p.config.name][stem] = _save_png(fig, out_dir, f"{p.config.name}_{stem}")
         for m in p.models:
             if m.explanation is None:
                 continue
             for suffix, function in explanation_figures.FIGURES:
-                fig = explanation_figures.draw(function, m.explanation)
+                fig = draw(function, m.explanation)
                 if fig is not None:
                     stem = explanation_stem(m.model, suffix)
                     pngs[p.config.name][stem] = _save_png(fig, out_dir, f"{p.config.name}_{stem}")
@@ -63,17 +64,9 @@ def explanation_stem(model: str, suffix: str) -> str:
 
 def _save_png(fig: Any, out_dir: Path, stem: str) -> bytes:
     """``fig`` as PNG bytes, also written to ``figures/<stem>.png``."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    (out_dir / "figures" / f"{stem}.png").write_bytes(buf.getvalue())
-    return buf.getvalue()
-
-
-def _figure_html(png: bytes, name: str, caption: str) -> str:
-    b64 = base64.b64encode(png).decode("ascii")
-    esc = html.escape
-    return (f"<figure><img src='data:image/png;base64,{b64}' alt='{esc(caption)}' "
-            f"data-name='{esc(name)}'><figcaption>{esc(caption)}</figcaption></figure>")
+    png = png_bytes(fig, dpi=100)
+    (out_dir / "figures" / f"{stem}.png").write_bytes(png)
+    return png
 
 
 def protocol_params_html(config: BenchmarkConfig, protocol: str) -> str:
@@ -99,8 +92,8 @@ def explanations_html(protocol: ProtocolRun, pngs: dict[str, bytes]) -> str:
         for suffix, _ in explanation_figures.FIGURES:
             stem = explanation_stem(m.model, suffix)
             if stem in pngs:
-                parts.append(_figure_html(pngs[stem], f"{protocol.config.name}_{stem}",
-                                          explanation_figures.caption(suffix, m.explanation)))
+                parts.append(figure_html(pngs[stem], f"{protocol.config.name}_{stem}",
+                                         explanation_figures.caption(suffix, m.explanation)))
     if not parts:
         return ""
     return ("<h3>Why the tree models rank as they do</h3><p>Models with a feature importance "
@@ -159,10 +152,9 @@ def write_report(out_dir: Path, config: BenchmarkConfig, board: pd.DataFrame,
     esc = html.escape
     title = f"Benchmark: {config.name} on {config.dataset}"
     parts = [
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(title)}</title>",
-        f"<style>{_CSS}{_EXTRA_CSS}</style></head><body><h1>{esc(title)}</h1><nav>",
-        *[f"<a href='#{esc(p.config.name)}'>{esc(p.config.name)}</a>" for p in protocols],
-        "<a href='#environment'>environment</a></nav>",
+        page_start(title, _EXTRA_CSS),
+        *[nav_link(p.config.name, p.config.name) for p in protocols],
+        nav_link("environment", "environment") + "</nav>",
         f"<p>Run <code>{esc(run_info['run_id'])}</code>, started {esc(run_info['started_at'])}, "
         f"{run_info['wall_seconds']:.0f} s wall time on {esc(describe_machine(env))}. "
         f"Every model is trained on the same training split and scored on the same test users; "
@@ -187,14 +179,14 @@ def write_report(out_dir: Path, config: BenchmarkConfig, board: pd.DataFrame,
         for stem, _, caption in figures.FIGURES:
             png = pngs.get(name, {}).get(stem)
             if png is not None:
-                parts.append(_figure_html(png, f"{name}_{stem}", caption))
+                parts.append(figure_html(png, f"{name}_{stem}", caption))
         parts.append(explanations_html(p, pngs.get(name, {})))
         parts.append("</section>")
     versions = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
     parts.append("<section id='environment'><h2>Environment</h2>"
                  f"<p>{esc(describe_machine(env))}; {esc(versions)}; commit "
                  f"{esc(str(env.get('git_commit')))}. Full details in "
-                 "<code>environment.json</code>.</p></section></body></html>")
+                 "<code>environment.json</code>.</p></section>" + PAGE_END)
     path = out_dir / "report.html"
     path.write_text("\n".join(parts), encoding="utf-8")
     return path, pngs
