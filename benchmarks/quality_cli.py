@@ -70,7 +70,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from movielens_lessons.data.locate import release_dir
-    from movielens_lessons.experiments.config import load_config
+    from movielens_lessons.experiments.config_loading import load_config
     from movielens_lessons.models.registry import MODELS, is_available
 
     config = load_config(args.config)

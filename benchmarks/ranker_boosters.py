@@ -117,9 +117,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from movielens_lessons.data.loading import load_dataset
-    from movielens_lessons.data.splits import split
+    from movielens_lessons.data.split_registry import split
     from movielens_lessons.errors import ConfigError
-    from movielens_lessons.experiments.config import default_config_path, load_config
+    from movielens_lessons.experiments.config_loading import default_config_path, load_config
     from movielens_lessons.experiments.tuning import validation_split
     from movielens_lessons.models.boosting.ranker.labels import label_window
     from movielens_lessons.models.boosting.ranker.model import XGBoostRanker

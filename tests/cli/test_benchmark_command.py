@@ -12,7 +12,7 @@ import tomllib
 from typer.testing import CliRunner
 
 from movielens_lessons.cli import app
-from movielens_lessons.experiments.config import config_from_dict
+from movielens_lessons.experiments.config_loading import config_from_dict
 
 TINY = Path(__file__).resolve().parents[1] / "experiments" / "tiny.toml"
 

@@ -1,8 +1,6 @@
-"""The Dataset core: id maps, views, duplicate policy, immutability."""
+"""The Dataset core: id maps, immutability, derived datasets, fingerprint."""
 
 from __future__ import annotations
-
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -10,7 +8,7 @@ import pytest
 
 from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
-from movielens_lessons.errors import DataQualityWarning, DataValidationError, MissingColumnError
+from movielens_lessons.errors import DataValidationError
 
 
 def test_id_maps_are_sorted_external_ids(tiny: Dataset) -> None:
@@ -28,60 +26,6 @@ def test_interactions_sorted_by_user_then_time(tiny: Dataset) -> None:
     assert frame[C.USER].is_monotonic_increasing
     for _, g in frame.groupby(C.USER):
         assert g[C.TIMESTAMP].is_monotonic_increasing
-
-
-def test_views_match_the_frame(tiny: Dataset, tiny_ratings: pd.DataFrame) -> None:
-    dense = tiny.explicit().toarray()
-    for row in tiny_ratings.itertuples(index=False):
-        u = tiny.user_index([row.userId])[0]
-        i = tiny.item_index([row.movieId])[0]
-        assert dense[u, i] == pytest.approx(row.rating)
-    assert tiny.implicit().nnz == len(tiny_ratings)
-    assert set(np.unique(tiny.implicit().data)) == {1.0}
-    assert tiny.implicit("rating").sum() == pytest.approx(tiny_ratings[C.RATING].sum())
-
-
-def test_positive_threshold_filters_the_implicit_view_only(tiny: Dataset) -> None:
-    pos = tiny.with_positive_threshold(4.0)
-    assert pos.implicit().nnz == 5  # ratings 5, 4, 5, 4.5, 4
-    assert pos.explicit().nnz == 9
-    assert tiny.implicit().nnz == 9  # the original is untouched
-
-
-def test_duplicates_keep_the_latest_and_are_reported() -> None:
-    frame = pd.DataFrame(
-        {
-            C.USER: [1, 1, 1, 2],
-            C.ITEM: [5, 5, 6, 5],
-            C.RATING: [1.0, 4.0, 3.0, 2.0],
-            C.TIMESTAMP: [10, 30, 20, 10],
-        }
-    )
-    with pytest.warns(DataQualityWarning, match="1 duplicate"):
-        ds = Dataset.from_frame(frame)
-    assert ds.n_duplicates_dropped == 1
-    kept = ds.to_frame().set_index([C.USER, C.ITEM])[C.RATING]
-    assert kept.loc[(1, 5)] == 4.0  # timestamp 30 beats timestamp 10
-
-
-def test_duplicates_with_equal_timestamps_keep_the_last_row() -> None:
-    frame = pd.DataFrame(
-        {C.USER: [1, 1], C.ITEM: [5, 5], C.RATING: [1.0, 4.5], C.TIMESTAMP: [7, 7]}
-    )
-    with pytest.warns(DataQualityWarning):
-        ds = Dataset.from_frame(frame)
-    assert ds.ratings.tolist() == [4.5]
-
-
-def test_no_warning_without_duplicates(tiny_ratings: pd.DataFrame) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        Dataset.from_frame(tiny_ratings)
-
-
-def test_missing_column_is_named() -> None:
-    with pytest.raises(MissingColumnError, match="movieId"):
-        Dataset.from_frame(pd.DataFrame({C.USER: [1]}), source="mine.csv")
 
 
 def test_immutable(tiny: Dataset) -> None:
@@ -108,16 +52,6 @@ def test_subset_shares_id_maps(tiny: Dataset) -> None:
     assert part.n_users == tiny.n_users and part.n_items == tiny.n_items
     assert part.implicit().shape == tiny.implicit().shape
     assert part.active_users.tolist() == [0]
-
-
-def test_given_id_maps_are_used_and_checked(tiny_ratings: pd.DataFrame) -> None:
-    ds = Dataset.from_frame(
-        tiny_ratings, user_ids=np.array([1, 2, 3, 4]), item_ids=np.array([10, 20, 30, 40, 50, 60])
-    )
-    assert ds.implicit().shape == (4, 6)
-    assert ds.user_counts().tolist() == [3, 2, 4, 0]
-    with pytest.raises(DataValidationError, match="not in the id map"):
-        Dataset.from_frame(tiny_ratings, user_ids=np.array([1, 2]))
 
 
 def test_fingerprint_tracks_content(tiny: Dataset, tiny_ratings: pd.DataFrame) -> None:

@@ -17,7 +17,6 @@ from movielens_lessons.data.imdb import (
     enrich_items,
     imdb_join_report,
     read_enriched_items,
-    read_linked_titles,
     write_enriched_items,
 )
 from movielens_lessons.data.imdb_dumps import BASICS_FILE, RATINGS_FILE
@@ -69,18 +68,6 @@ def links() -> pd.DataFrame:
 # --- reading and joining ------------------------------------------------------------------------
 
 
-def test_quotes_are_read_literally_and_do_not_swallow_lines(imdb_dir: Path) -> None:
-    expected = _by_tconst(BASICS_FILE)
-    linked = list(expected)  # every id in the file
-    titles = read_linked_titles(imdb_dir, linked).set_index(C.IMDB_TCONST)
-    assert len(titles) == len(expected)
-    for tconst, row in expected.items():
-        assert titles.loc[tconst, C.IMDB_PRIMARY_TITLE] == row["primaryTitle"], tconst
-    assert titles.loc["tt0115963", C.IMDB_PRIMARY_TITLE].startswith('"Weird Al"')
-    # The unclosed quote of tt0120363 must not join the following lines into one field.
-    assert titles.loc["tt12345678", C.IMDB_TITLE_TYPE] == "tvSeries"
-
-
 def test_enrich_items_matches_an_independent_parse(
     imdb_dir: Path, movies: pd.DataFrame, links: pd.DataFrame
 ) -> None:
@@ -129,11 +116,6 @@ def test_nulls_unlinked_and_missing_titles(
     assert pd.isna(out.loc[2, C.IMDB_RATING]) and out.loc[2, C.IMDB_RUNTIME] == 104  # basics only
     assert set(out[C.IMDB_TITLE_TYPE].dropna()) == {"movie", "tvMovie", "video", "tvSeries"}
     assert str(out[C.IMDB_RUNTIME].dtype) == "Int32" and str(out[C.IMDB_VOTES].dtype) == "Int64"
-
-
-def test_unlinked_ids_are_filtered_out(imdb_dir: Path) -> None:
-    titles = read_linked_titles(imdb_dir, ["tt0114709", MISSING, "tt0114709"])
-    assert sorted(titles[C.IMDB_TCONST]) == ["tt0114709", MISSING]
 
 
 def test_tconst_is_derived_from_unpadded_imdb_ids(imdb_dir: Path, movies: pd.DataFrame) -> None:

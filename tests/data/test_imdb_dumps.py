@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from movielens_lessons.data.imdb import read_linked_titles
 from movielens_lessons.data.imdb_dumps import (
     BASICS_FILE,
     MANIFEST_FILE,
@@ -23,6 +22,7 @@ from movielens_lessons.data.imdb_dumps import (
     download_imdb,
     read_manifest,
 )
+from movielens_lessons.data.imdb_titles import read_linked_titles
 from movielens_lessons.errors import DataValidationError, DownloadError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imdb"

@@ -8,12 +8,9 @@ import pytest
 
 from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.data.split_registry import STRATEGIES, split, split_all
 from movielens_lessons.data.splits import (
-    STRATEGIES,
-    Split,
     random_split,
-    split,
-    split_all,
     strong_generalization_split,
     temporal_split,
     user_kfold,
@@ -22,40 +19,14 @@ from movielens_lessons.data.splits import (
 )
 from movielens_lessons.errors import ConfigError
 
+from .split_data import pair_keys, same_split, synthetic_frame
+
 # --- synthetic data -------------------------------------------------------------------------------
-
-
-def synthetic_frame(n_users: int = 300, n_items: int = 400, seed: int = 0) -> pd.DataFrame:
-    """A few thousand ratings: skewed user activity (some users with 1-2 rows), coarse timestamps so
-    that ties are common, ratings in half stars, distinct (user, item) pairs."""
-    rng = np.random.default_rng(seed)
-    sizes = np.minimum(rng.geometric(1 / 12, size=n_users), n_items)
-    sizes[:5] = [1, 1, 2, 2, 3]  # tiny users exercise the caps
-    users, items = [], []
-    for u, k in enumerate(sizes):
-        users.append(np.full(k, 1000 + u))
-        items.append(rng.choice(n_items, size=k, replace=False) * 3 + 7)  # sparse external ids
-    n = int(sizes.sum())
-    return pd.DataFrame(
-        {
-            C.USER: np.concatenate(users).astype(np.int32),
-            C.ITEM: np.concatenate(items).astype(np.int32),
-            C.RATING: rng.integers(1, 11, size=n).astype(np.float32) / 2,
-            # 1-day resolution over ~3 years: many equal timestamps, within and across users
-            C.TIMESTAMP: (1_400_000_000 + rng.integers(0, 1000, size=n) * 86_400).astype(np.int64),
-        }
-    )
 
 
 @pytest.fixture(scope="module")
 def synth() -> Dataset:
     return Dataset.from_frame(synthetic_frame(), name="synth")
-
-
-def pair_keys(ds: Dataset) -> np.ndarray:
-    """External (userId, movieId) of each row as one int64, so datasets can be compared by rows."""
-    f = ds.to_frame()
-    return f[C.USER].to_numpy(np.int64) * 10_000_000 + f[C.ITEM].to_numpy(np.int64)
 
 
 def assert_partition(whole: Dataset, *parts: Dataset | None) -> None:
@@ -68,13 +39,6 @@ def assert_partition(whole: Dataset, *parts: Dataset | None) -> None:
     merged = pd.concat([p.to_frame() for p in parts if p is not None]).sort_values([C.USER, C.ITEM])
     expected = whole.to_frame().sort_values([C.USER, C.ITEM])
     pd.testing.assert_frame_equal(merged.reset_index(drop=True), expected.reset_index(drop=True))
-
-
-def same_split(a: Split, b: Split) -> bool:
-    return all(
-        np.array_equal(np.sort(pair_keys(getattr(a, part))), np.sort(pair_keys(getattr(b, part))))
-        for part in ("train", "test")
-    )
 
 
 def per_user(ds: Dataset) -> np.ndarray:
@@ -117,22 +81,6 @@ def test_a_different_seed_gives_a_different_split(synth: Dataset, strategy: str)
 def test_test_size_outside_zero_one_is_a_config_error(synth, strategy, bad) -> None:
     with pytest.raises(ConfigError, match="test_size"):
         split(synth, strategy, test_size=bad)
-
-
-def test_unknown_strategy_lists_the_known_ones(synth: Dataset) -> None:
-    with pytest.raises(ConfigError) as info:
-        split(synth, "leave-one-out-please")
-    for name in STRATEGIES:
-        assert name in str(info.value)
-
-
-def test_unknown_parameter_is_a_config_error(synth: Dataset) -> None:
-    with pytest.raises(ConfigError, match="leave_last"):
-        split(synth, "random", leave_last=1)
-
-
-def test_underscore_names_are_accepted(synth: Dataset) -> None:
-    assert same_split(split(synth, "user_temporal"), split(synth, "user-temporal"))
 
 
 def test_params_record_every_parameter(synth: Dataset) -> None:
@@ -341,13 +289,6 @@ def test_user_kfold_tests_partition_the_data(synth: Dataset) -> None:
     assert (counts.max(axis=0) - counts.min(axis=0) <= 1).all()
     np.testing.assert_array_equal(counts.sum(axis=0), n_u)
     assert [f.params["fold"] for f in folds] == [0, 1, 2, 3]
-
-
-def test_user_kfold_fold_by_name(synth: Dataset) -> None:
-    folds = list(user_kfold(synth, n_splits=3, seed=1))
-    assert same_split(split(synth, "user-kfold", n_splits=3, seed=1, fold=2), folds[2])
-    with pytest.raises(ConfigError, match="fold"):
-        split(synth, "user-kfold", n_splits=3, fold=3)
 
 
 def test_user_kfold_bad_n_splits_fails_at_the_call(synth: Dataset) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from movielens_lessons.data.dataset import Dataset
-from movielens_lessons.experiments.config import BenchmarkConfig, load_config
+from movielens_lessons.experiments.config import BenchmarkConfig
+from movielens_lessons.experiments.config_loading import load_config
 from movielens_lessons.models import registry
 
 TINY_TOML = Path(__file__).with_name("tiny.toml")

@@ -10,7 +10,7 @@ import pytest
 import tomllib
 
 from movielens_lessons import columns as C
-from movielens_lessons.experiments.config import config_from_dict
+from movielens_lessons.experiments.config_loading import config_from_dict
 from movielens_lessons.experiments.explanations import (
     explain_model,
     importance_shares,

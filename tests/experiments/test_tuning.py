@@ -12,7 +12,8 @@ import tomllib
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.errors import ConfigError
 from movielens_lessons.experiments import tuning
-from movielens_lessons.experiments.config import ProtocolConfig, config_from_dict
+from movielens_lessons.experiments.config import ProtocolConfig
+from movielens_lessons.experiments.config_loading import config_from_dict
 from movielens_lessons.experiments.tuning import GRIDS, SEARCH_SPACES, tune
 from movielens_lessons.models.registry import create_model, get_model_class
 

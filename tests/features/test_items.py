@@ -16,68 +16,10 @@ from movielens_lessons.features import item_feature_matrix, item_features, windo
 CUTOFF = 300  # seconds: the end of the training window in the hand-made data
 
 
-@pytest.fixture
-def movies() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            C.ITEM: np.array([1, 2, 3, 4, 5], dtype=np.int32),
-            C.TITLE: ["Toy Story (1995)", "Heat (1995)", "Old (1939)", "No Year", "Late (2010)"],
-            C.YEAR: pd.array([1995, 1995, 1939, None, 2010], dtype="Int16"),
-            C.GENRES: [
-                ["Adventure", "Animation"],
-                ["Action", "Crime"],
-                ["Drama"],
-                [],
-                ["Sci-Fi", "Action"],
-            ],
-        }
-    )
-
-
-@pytest.fixture
-def ratings() -> pd.DataFrame:
-    """Movie 5 is only rated after the cutoff; movie 4 never."""
-    rows = [(1, 1, 4.0, 100), (1, 2, 3.0, 200), (2, 1, 5.0, 150), (2, 3, 2.0, 300),
-            (3, 2, 4.0, 120), (3, 5, 5.0, 900), (1, 5, 1.0, 1000), (2, 2, 0.5, 1100)]  # fmt: skip
-    return pd.DataFrame(rows, columns=list(C.RATINGS_COLUMNS)).astype(
-        {C.USER: "int32", C.ITEM: "int32", C.RATING: "float32", C.TIMESTAMP: "int64"}
-    )
-
-
-@pytest.fixture
-def tags() -> pd.DataFrame:
-    """'Pixar'/'pixar ' and 'Sci-Fi'/'sci fi' are one tag each; movie 99 is not in the id map."""
-    rows = [(1, 1, "Pixar", 110), (2, 1, "pixar ", 160), (3, 2, "Sci-Fi", 130), (1, 3, "sci fi", 140),
-            (2, 2, "heist", 170), (1, 99, "classic", 50), (2, 3, "classic", 60),
-            (3, 5, "future", 950), (3, 4, "future", 960), (1, 4, "heist", 970)]  # fmt: skip
-    return pd.DataFrame(rows, columns=[C.USER, C.ITEM, C.TAG, C.TIMESTAMP])
-
-
-@pytest.fixture
-def ds(ratings: pd.DataFrame, movies: pd.DataFrame, tags: pd.DataFrame) -> Dataset:
-    return Dataset.from_frame(ratings, movies=movies, tags=tags, item_ids=movies[C.ITEM].to_numpy())
-
-
 def test_one_row_per_item_in_id_order(ds: Dataset) -> None:
     f = item_features(ds)
     assert len(f) == ds.n_items and f.index.tolist() == list(range(ds.n_items))
     assert f.index.name == "item"
-
-
-def test_genres_year_decade_from_the_catalogue(ds: Dataset, movies: pd.DataFrame) -> None:
-    f = item_features(ds)
-    genres = sorted({g for gs in movies[C.GENRES] for g in gs})
-    assert [c for c in f.columns if c.startswith("genre_")] == [
-        "genre_action", "genre_adventure", "genre_animation", "genre_crime", "genre_drama",
-        "genre_sci_fi",
-    ]  # fmt: skip
-    for movie_id, gs in zip(movies[C.ITEM], movies[C.GENRES], strict=True):
-        row = f.loc[ds.item_index([movie_id])[0]]
-        for g in genres:
-            assert row[f"genre_{g.lower().replace('-', '_')}"] == (g in gs)
-    assert f["year"].tolist()[:3] == [1995, 1995, 1939] and np.isnan(f["year"].iloc[3])
-    assert f["decade"].tolist()[:3] == [1990, 1990, 1930] and np.isnan(f["decade"].iloc[3])
-    assert f.loc[4, "decade"] == 2010
 
 
 def test_popularity_and_mean_count_only_the_window(ds: Dataset, ratings: pd.DataFrame) -> None:
@@ -115,24 +57,6 @@ def test_top_tags_normalised_ranked_and_windowed(ds: Dataset) -> None:
     assert later["tag_future"].tolist() == [0, 0, 0, 1, 1]
     assert later["tag_heist"].tolist() == [0, 1, 0, 1, 0]
     assert not [c for c in item_features(ds, top_tags=0).columns if c.startswith("tag_")]
-
-
-def test_imdb_columns_and_buckets(ds: Dataset) -> None:
-    imdb = pd.DataFrame(
-        {
-            C.ITEM: [1, 2, 3, 5],
-            C.IMDB_RUNTIME: pd.array([81, None, 130, 95], dtype="Int32"),
-            C.IMDB_RATING: [8.3, 10.0, np.nan, 1.2],
-            C.IMDB_VOTES: pd.array([1_100_000, 9, None, 45], dtype="Int64"),
-        }
-    )
-    f = item_features(ds, imdb=imdb)
-    assert f["imdb_runtime"].tolist()[0] == 81 and np.isnan(f.loc[1, "imdb_runtime"])
-    assert f.loc[0, "imdb_rating_bucket"] == 8 and f.loc[1, "imdb_rating_bucket"] == 9
-    assert f.loc[4, "imdb_rating_bucket"] == 1 and np.isnan(f.loc[2, "imdb_rating_bucket"])
-    assert f["imdb_votes_bucket"].tolist()[:2] == [6, 0] and f.loc[4, "imdb_votes_bucket"] == 1
-    assert f.loc[0, "imdb_log_votes"] == pytest.approx(np.log10(1_100_001))
-    assert f.loc[3, ["imdb_runtime", "imdb_rating", "imdb_votes_bucket"]].isna().all()  # movie 4
 
 
 def test_feature_matrix_matches_the_frame(ds: Dataset) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -18,7 +19,7 @@ app.add_typer(runs_app, name="runs")
 def _config(path: Path | None, dataset: str | None):
     from dataclasses import replace
 
-    from movielens_lessons.experiments.config import default_config_path, load_config
+    from movielens_lessons.experiments.config_loading import default_config_path, load_config
 
     config = load_config(path if path is not None else default_config_path())
     if dataset is not None:
@@ -97,6 +98,7 @@ def runs_list(
     frame = list_runs(_store_path(store))
     table = Table("run", "started (UTC)", "wall s", "name", "dataset", "quick", "models", "failed",
                   "skipped")
+    r: Any  # a row of list_runs (pandas-stubs type each field as any scalar)
     for r in frame.itertuples():
         table.add_row(r.run_id, str(r.started_at)[:19], f"{r.wall_seconds:.0f}", r.name, r.dataset,
                       "yes" if r.quick else "", str(r.n_models), str(r.n_failed), str(r.n_skipped))
@@ -127,6 +129,7 @@ def runs_compare(
     def fmt(v) -> str:
         return "–" if pd.isna(v) else f"{v:.4f}"
 
+    r: Any  # a row of compare_runs (pandas-stubs type each field as any scalar)
     for r in frame.itertuples():
         k = "" if pd.isna(r.k) else str(int(r.k))
         table.add_row(r.protocol, r.model, r.metric, k, fmt(r.value_a), fmt(r.value_b),

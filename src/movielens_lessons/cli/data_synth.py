@@ -45,6 +45,7 @@ def synth(
         write_movielens(
             data, out, progress=lambda done, total: bar.update(put, completed=done, total=total)
         )
+    assert data.tags is not None  # synthesize always draws tags
     err_console.print(
         f"wrote {len(data.ratings):,} ratings by {users:,} users on {items:,} movies, "
         f"{len(data.tags):,} tags to {out} in {time.perf_counter() - t0:.1f} s",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import typer
@@ -60,6 +61,7 @@ def _top_k(train_path: Path, test_path: Path, recs_path: Path, ks: list[int], it
                  "n_recommended_users_not_in_test": result.n_recommended_users_not_in_test
                  + len(np.unique(recs_df[C.USER].to_numpy()[~in_map]))}
     ci: dict = {}
+    row: Any  # metric str, k Int64, mean/ci_low/ci_high float (pandas-stubs type any scalar)
     for row in result.summary.itertuples(index=False):
         val = None if np.isnan(row.mean) else float(row.mean)
         bounds = [None if np.isnan(x) else float(x) for x in (row.ci_low, row.ci_high)]

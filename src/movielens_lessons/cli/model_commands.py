@@ -193,7 +193,7 @@ def _with_imdb(ds, path: Path):
     """``ds`` with the IMDb columns of a ``data imdb`` Parquet joined to its movies by ``movieId``
     (the Parquet's own MovieLens columns serve as the movies when ``ds`` has none)."""
     from movielens_lessons.errors import DataNotFoundError
-    from movielens_lessons.features.items import IMDB_SOURCE_COLUMNS
+    from movielens_lessons.features.catalogue import IMDB_SOURCE_COLUMNS
 
     if not path.is_file():
         raise DataNotFoundError(f"{path}: IMDb items file not found (write it with `data imdb`)")

@@ -12,7 +12,8 @@ import typer
 from movielens_lessons import columns as C
 from movielens_lessons.cli.app import app
 from movielens_lessons.data.dataset import Dataset
-from movielens_lessons.data.splits import STRATEGIES, Split, resolve_strategy, split_all
+from movielens_lessons.data.split_registry import STRATEGIES, resolve_strategy, split_all
+from movielens_lessons.data.splits import Split
 from movielens_lessons.errors import ConfigError
 
 

@@ -3,13 +3,14 @@
 Internal ids are contiguous integers (``0 .. n_users-1``, ``0 .. n_items-1``) used inside models and
 metrics; external ids (MovieLens ``userId`` / ``movieId``) appear at every edge. The id maps are sorted
 external ids, so internal ids are deterministic for the same data. Splits share their parent's id maps, so a
-train and a test ``Dataset`` index the same users and items.
+train and a test ``Dataset`` index the same users and items. Reading a ratings frame into the arrays is
+:mod:`movielens_lessons.data.ingest`; the weightings and layout of the CSR views are
+:mod:`movielens_lessons.data.csr_views`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Iterable
 from typing import Literal
 
@@ -18,15 +19,11 @@ import pandas as pd
 import scipy.sparse as sp
 
 from movielens_lessons import columns as C
-from movielens_lessons.data.indexing import (
-    distinct_ids,
-    interaction_order,
-    later_duplicates,
-    map_ids,
-)
-from movielens_lessons.errors import DataQualityWarning, DataValidationError, MissingColumnError
+from movielens_lessons.data.csr_views import Weighting, implicit_weights, readonly_csr
+from movielens_lessons.data.indexing import interaction_order, map_ids
+from movielens_lessons.data.ingest import index_frame
+from movielens_lessons.errors import DataValidationError
 
-Weighting = Literal["binary", "rating", "log"]
 UnknownPolicy = Literal["raise", "mask"]
 
 
@@ -136,64 +133,26 @@ class Dataset:
     ) -> Dataset:
         """Build a dataset from a frame in the canonical schema (``userId, movieId[, rating][, timestamp]``).
 
-        Duplicate (user, item) pairs are resolved by one policy: keep the latest interaction (largest
-        timestamp; on equal timestamps, the last row), and report the count with a
-        :class:`~movielens_lessons.errors.DataQualityWarning`. ``user_ids`` / ``item_ids`` fix the id maps
-        (rows with ids outside them are an error); by default they are the sorted distinct ids present.
+        :func:`~movielens_lessons.data.ingest.index_frame` maps the ids, orders the rows and resolves
+        duplicate (user, item) pairs (keeps the latest, reports the count in a ``DataQualityWarning``).
+        ``user_ids`` / ``item_ids`` fix the id maps (rows with ids outside them are an error); by default
+        they are the sorted distinct ids present.
         """
-        for col in (C.USER, C.ITEM):
-            if col not in ratings.columns:
-                raise MissingColumnError(
-                    f"missing column {col!r}; found {list(ratings.columns)}", path=source
-                )
-        u_ext = ratings[C.USER].to_numpy()
-        i_ext = ratings[C.ITEM].to_numpy()
-        if user_ids is None:
-            user_ids = distinct_ids(u_ext)
-        if item_ids is None:
-            item_ids = distinct_ids(i_ext)
-        users = map_ids(u_ext, np.asarray(user_ids))
-        items = map_ids(i_ext, np.asarray(item_ids))
-        for col, idx, ext in ((C.USER, users, u_ext), (C.ITEM, items, i_ext)):
-            if (idx < 0).any():
-                bad = ext[np.flatnonzero(idx < 0)[0]].item()
-                raise DataValidationError(
-                    f"id {bad!r} is not in the id map", path=source, column=col
-                )
-        rat = ratings[C.RATING].to_numpy(np.float32) if C.RATING in ratings.columns else None
-        ts = ratings[C.TIMESTAMP].to_numpy(np.int64) if C.TIMESTAMP in ratings.columns else None
-
-        order = interaction_order(users, items, ts, len(user_ids), len(item_ids))
-        users, items = users.astype(np.int32)[order], items.astype(np.int32)[order]
-        rat = None if rat is None else rat[order]
-        ts = None if ts is None else ts[order]
-        dup = later_duplicates(users, items, len(item_ids))
-        n_dup = int(dup.sum())
-        if n_dup:
-            keep = ~dup
-            users, items = users[keep], items[keep]
-            rat = None if rat is None else rat[keep]
-            ts = None if ts is None else ts[keep]
-            warnings.warn(
-                f"{source or name or 'ratings'}: {n_dup} duplicate (userId, movieId) pairs; kept the "
-                "latest interaction of each",
-                DataQualityWarning,
-                stacklevel=2,
-            )
+        found = index_frame(ratings, user_ids=user_ids, item_ids=item_ids, name=name, source=source)
         return cls(
-            users,
-            items,
-            rat,
-            ts,
-            np.asarray(user_ids),
-            np.asarray(item_ids),
+            found.users,
+            found.items,
+            found.ratings,
+            found.timestamps,
+            found.user_ids,
+            found.item_ids,
             movies=movies,
             tags=tags,
             links=links,
             users_meta=users_meta,
             positive_threshold=positive_threshold,
             name=name,
-            n_duplicates_dropped=n_dup,
+            n_duplicates_dropped=found.n_duplicates_dropped,
             _sorted=True,
         )
 
@@ -351,19 +310,10 @@ class Dataset:
         key = ("implicit", weighting, self.positive_threshold)
         if key not in self._cache:
             mask = self.positive_mask
-            if weighting == "binary":
-                data = np.ones(int(mask.sum()), dtype=np.float32)
-            elif self._ratings is None:
-                raise DataValidationError(
-                    f"weighting {weighting!r} needs ratings; this data has none"
-                )
-            elif weighting == "rating":
-                data = self._ratings[mask]
-            elif weighting == "log":
-                data = (1.0 + np.log(np.maximum(self._ratings[mask], 1e-6))).astype(np.float32)
-            else:
-                raise ValueError(f"unknown weighting {weighting!r}; use binary, rating or log")
-            self._cache[key] = self._csr(self._users[mask], self._items[mask], data)
+            data = implicit_weights(weighting, self._ratings, mask)
+            self._cache[key] = readonly_csr(
+                self._users[mask], self._items[mask], data, (self.n_users, self.n_items)
+            )
         return self._cache[key]  # type: ignore[return-value]
 
     def explicit(self) -> sp.csr_matrix:
@@ -371,17 +321,10 @@ class Dataset:
         if self._ratings is None:
             raise DataValidationError("this dataset has no ratings (implicit feedback only)")
         if "explicit" not in self._cache:
-            self._cache["explicit"] = self._csr(self._users, self._items, self._ratings)
+            self._cache["explicit"] = readonly_csr(
+                self._users, self._items, self._ratings, (self.n_users, self.n_items)
+            )
         return self._cache["explicit"]  # type: ignore[return-value]
-
-    def _csr(self, users: np.ndarray, items: np.ndarray, data: np.ndarray) -> sp.csr_matrix:
-        m = sp.csr_matrix(
-            (np.asarray(data, dtype=np.float32), (users, items)), shape=(self.n_users, self.n_items)
-        )
-        m.sort_indices()
-        for arr in (m.data, m.indices, m.indptr):
-            arr.flags.writeable = False
-        return m
 
     # --- export ----------------------------------------------------------------------------------
 

@@ -99,6 +99,13 @@ def http_downloader(progress: bool, timeout: float) -> pooch.HTTPDownloader:
     return pooch.HTTPDownloader(progressbar=bar, timeout=timeout)
 
 
+def _close_response(exc: requests.RequestException) -> None:
+    """Close the streamed response an error carries (an HTTP 404, say): pooch raises without closing
+    it, which leaves its socket open until garbage collection (a ResourceWarning)."""
+    if exc.response is not None:
+        exc.response.close()
+
+
 class _CheckingDownloader:
     """pooch downloader: fetch with :class:`pooch.HTTPDownloader`, then reject HTML or a wrong size.
 
@@ -111,7 +118,11 @@ class _CheckingDownloader:
         self.rel = rel
 
     def __call__(self, url: str, output_file: str, pup: object) -> None:
-        self.http(url, output_file, pup)
+        try:
+            self.http(url, output_file, pup)
+        except requests.RequestException as exc:
+            _close_response(exc)
+            raise
         check_zip_bytes(output_file, self.rel, source=url)
 
 
@@ -124,6 +135,7 @@ def _sidecar_md5(rel: Release, root: Path, *, timeout: float, retries: int) -> s
             http(rel.md5_url, buffer, None)
             break
         except requests.RequestException as exc:
+            _close_response(exc)
             if attempt == retries:
                 reason = network_reason(exc, timeout)
                 raise DownloadError(

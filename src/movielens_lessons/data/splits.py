@@ -1,20 +1,19 @@
-"""Train/test splits that do not leak, and a registry of them for the CLI and configs.
+"""Train/test splits that do not leak: one function per strategy, each returning a :class:`Split`.
 
 Every split is a pair of boolean row masks over a :class:`~movielens_lessons.data.dataset.Dataset`, turned
 into Datasets with ``Dataset.subset`` so that train, test, validation and fold-in share the parent's id maps
 (the same internal ids everywhere). Randomness comes only from ``numpy.random.default_rng(seed)``; the same
 data and seed always give the same split. The masks and parameter checks live in
-:mod:`movielens_lessons.data.split_masks` (vectorised, no loop over users).
+:mod:`movielens_lessons.data.split_masks` (vectorised, no loop over users); the strategies by name, for the
+CLI and configs, in :mod:`movielens_lessons.data.split_registry`.
 
 Rounding: a share ``f`` of ``n`` rows is ``floor(f * n + 0.5)`` rows (half rounds up).
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 
 import numpy as np
 
@@ -266,56 +265,3 @@ def _kfold_splits(ds: Dataset, n_splits: int, seed: int) -> Iterator[Split]:
     for k in range(n_splits):
         params = {"n_splits": n_splits, "seed": seed, "fold": k}
         yield _assemble(ds, fold_of_row == k, "user-kfold", params)
-
-
-# --- registry ---------------------------------------------------------------------------------------
-
-#: Strategy names as used on the CLI and in configs → the function that makes the split.
-STRATEGIES: dict[str, Callable[..., Split | Iterator[Split]]] = {
-    "random": random_split,
-    "user-random": user_random_split,
-    "temporal": temporal_split,
-    "user-temporal": user_temporal_split,
-    "strong-generalization": strong_generalization_split,
-    "user-kfold": user_kfold,
-}
-
-
-def resolve_strategy(strategy: str, params: dict) -> Callable[..., Split | Iterator[Split]]:
-    """The function behind a strategy name; ConfigError for an unknown name or parameter name."""
-    name = strategy.strip().lower().replace("_", "-")
-    if name not in STRATEGIES:
-        raise ConfigError(f"unknown split strategy {strategy!r}; known: {', '.join(STRATEGIES)}")
-    fn = STRATEGIES[name]
-    accepted = list(inspect.signature(fn).parameters)[1:]
-    for key in params:
-        if key not in accepted:
-            raise ConfigError(
-                f"split strategy {name!r} takes no parameter {key!r}; it takes: {', '.join(accepted)}"
-            )
-    return fn
-
-
-def split_all(dataset: Dataset, strategy: str, **params: object) -> list[Split]:
-    """Every split a strategy makes: one, or ``n_splits`` for ``user-kfold``."""
-    result = resolve_strategy(strategy, params)(dataset, **params)
-    return [result] if isinstance(result, Split) else list(result)
-
-
-def split(dataset: Dataset, strategy: str, **params: object) -> Split:
-    """Split ``dataset`` by a strategy name (``random``, ``user-temporal``, ...) and its parameters.
-
-    ``user-kfold`` takes an extra ``fold`` (0-based, default 0) and returns that fold's split.
-    Unknown strategies or parameters, and bad values, raise :class:`ConfigError`.
-    """
-    fold = 0
-    if strategy.strip().lower().replace("_", "-") == "user-kfold":
-        fold = params.pop("fold", 0)
-        fold = check_count("fold", fold, 0)
-    result = resolve_strategy(strategy, params)(dataset, **params)
-    if isinstance(result, Split):
-        return result
-    chosen = next(islice(result, fold, None), None)
-    if chosen is None:
-        raise ConfigError(f"fold must be between 0 and n_splits - 1; got {fold}")
-    return chosen

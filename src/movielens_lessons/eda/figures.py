@@ -75,7 +75,7 @@ def user_mean_rating(sec: Section) -> Figure | None:
 def ratings_per_user(sec: Section) -> Figure | None:
     per_user = sec.data["per_user"]
     fig, (a1, a2) = new_figure(2, width=10)
-    a1.hist(per_user, bins=_log_bins(per_user), color=BLUE)
+    a1.hist(per_user, bins=_log_bins(per_user), color=BLUE)  # type: ignore[arg-type]  # stubs want a Sequence; arrays work
     a1.set_xscale("log")
     a1.set(xlabel="ratings per user (log scale)", ylabel="users", title="Ratings per user")
     a1.axvline(
@@ -96,7 +96,7 @@ def sessions(sec: Section) -> Figure | None:
     bins = _log_bins(sizes, per_decade=6)
     fig, (ax,) = new_figure()
     weights = sizes / sizes.sum() * 100
-    ax.hist(sizes, bins=bins, weights=weights, color=BLUE)
+    ax.hist(sizes, bins=bins, weights=weights, color=BLUE)  # type: ignore[arg-type]  # stubs want a Sequence; arrays work
     ax.set_xscale("log")
     ax.axvline(n["binge_size"], color=RED, ls="--", label=f"binge: ≥ {n['binge_size']} ratings")
     ax.set(
@@ -177,7 +177,7 @@ def release_lag(sec: Section) -> Figure | None:
     lag = sec.data["lag"]
     fig, (ax,) = new_figure()
     lo, hi = max(int(lag.min()), -5), min(int(lag.max()), 80)
-    ax.hist(np.clip(lag, lo, hi), bins=np.arange(lo, hi + 2) - 0.5, color=BLUE)
+    ax.hist(np.clip(lag, lo, hi), bins=np.arange(lo, hi + 2) - 0.5, color=BLUE)  # type: ignore[arg-type]  # stubs want a Sequence; arrays work
     ax.axvline(
         np.median(lag), color="black", ls="--", lw=1, label=f"median {np.median(lag):g} years"
     )

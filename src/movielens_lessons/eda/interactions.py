@@ -6,6 +6,8 @@ in the data-quality section, not silently dropped here).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -88,7 +90,7 @@ def users(data: MovieLensData) -> Section:
     per_user = stats.counts_per(r[C.USER].to_numpy())
     n = len(per_user)
     top10 = stats.top_share(per_user, 0.10)
-    numbers = {
+    numbers: dict[str, Any] = {
         "users": n,
         "min": int(per_user.min()),
         "median": float(np.median(per_user)),

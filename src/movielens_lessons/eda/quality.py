@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -20,7 +22,7 @@ def quality(data: MovieLensData) -> Section:
     r = data.ratings
     pairs = r[C.USER].to_numpy(np.int64) << 32 | r[C.ITEM].to_numpy(np.int64)
     rows: list[tuple[str, str, int | None, str]] = []
-    numbers: dict[str, object] = {"duplicate_pairs": int(len(pairs) - len(np.unique(pairs)))}
+    numbers: dict[str, Any] = {"duplicate_pairs": int(len(pairs) - len(np.unique(pairs)))}
     rows.append(
         (
             "ratings",

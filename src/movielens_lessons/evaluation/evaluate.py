@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,6 +70,7 @@ class EvaluationResult:
     def to_dict(self) -> dict[str, float]:
         """Flat ``{"ndcg@10": mean, "ndcg@10_ci_low": ..., "ndcg@10_ci_high": ..., "auc": ...}``."""
         out: dict[str, float] = {}
+        row: Any  # metric str, k Int64 (<NA> for AUC), mean/ci_low/ci_high float; untyped in the stubs
         for row in self.summary.itertuples(index=False):
             key = row.metric if pd.isna(row.k) else f"{row.metric}@{int(row.k)}"
             out[key] = float(row.mean)
@@ -212,6 +214,7 @@ def evaluate(
             for j, kk in enumerate(ks):
                 per_user[("ild", kk)] = vals[:, j]
     if "auc" in metrics:
+        assert scorer is not None  # checked at the top: auc needs a scorer
         per_user[("auc", None)] = auc(scorer, users, relevant, train.implicit()[users])
     for kk in ks:
         if "coverage" in metrics:
@@ -253,7 +256,7 @@ def evaluate(
             C.USER: np.tile(ext_users, len(keys)),
             "metric": pd.Categorical.from_codes(
                 np.repeat([ALL_METRICS.index(m) for m, _ in keys], len(users)).astype(np.int8),
-                categories=list(ALL_METRICS)),
+                categories=pd.Index(list(ALL_METRICS))),
             "k": pd.array(np.repeat([kk for _, kk in keys], len(users)), dtype="Int64"),
             "value": np.concatenate([per_user[key] for key in keys]) if keys else np.empty(0),
         }

@@ -44,7 +44,7 @@ def _read(path: str | Path, required: dict, optional: dict) -> pd.DataFrame:
 
 
 def _line(path: Path, row: int) -> int | None:
-    from movielens_lessons.data.readers.textfile import LineLocator
+    from movielens_lessons.data.readers.line_scan import LineLocator
 
     return LineLocator(path, delimiter=",", quoted=True, header=True)(row)
 
@@ -81,7 +81,7 @@ def union_ids(*arrays: np.ndarray) -> np.ndarray:
 
     Non-negative integer ids of moderate size are counted (O(n)), not hashed or sorted.
     """
-    arrays = [np.asarray(a) for a in arrays if len(a)]
+    arrays = tuple(np.asarray(a) for a in arrays if len(a))
     if not arrays:
         return np.empty(0, dtype=np.int64)
     if all(np.issubdtype(a.dtype, np.integer) for a in arrays):

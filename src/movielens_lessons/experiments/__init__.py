@@ -3,6 +3,7 @@ and hyperparameter tuning on validation splits carved from training data."""
 
 from __future__ import annotations
 
-from movielens_lessons.experiments.config import BenchmarkConfig, load_config
+from movielens_lessons.experiments.config import BenchmarkConfig
+from movielens_lessons.experiments.config_loading import load_config
 
 __all__ = ["BenchmarkConfig", "load_config"]

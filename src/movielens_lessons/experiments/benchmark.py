@@ -144,7 +144,10 @@ def run_benchmark(
 
     store_path = None
     if store is not False:
-        store_path = Path(store) if store not in (None, True) else out.resolve().parent / STORE_NAME
+        if store is None or store is True:
+            store_path = out.resolve().parent / STORE_NAME
+        else:
+            store_path = Path(store)
         append_run(store_path, run_info, board, config_dict, env)
     if mlflow:
         from movielens_lessons.experiments.tracking import log_to_mlflow

@@ -91,8 +91,8 @@ def contribution_waterfall(e: Explanation, top: int = TOP_CONTRIBUTIONS) -> Figu
         ha, pad = ("left", 3) if w >= 0 else ("right", -3)
         ax.annotate(f"{w:+.3f}", (end, yi), xytext=(pad, 0), textcoords="offset points",
                     va="center", ha=ha, fontsize=8)
-    for yi, v in ((0, ex.bias), (n - 1, ex.score)):
-        ax.annotate(f"{v:.3f}", (v, yi), xytext=(7, 0), textcoords="offset points", va="center",
+    for row, v in ((0, ex.bias), (n - 1, ex.score)):
+        ax.annotate(f"{v:.3f}", (v, row), xytext=(7, 0), textcoords="offset points", va="center",
                     fontsize=8, fontweight="bold")
     ax.set_xlim(points.min() - 0.15 * span, points.max() + 0.18 * span)
     movie = f"movieId {ex.item}" + (f" ({_short(ex.title)})" if ex.title else "")

@@ -44,7 +44,7 @@ def _color(feedback: str) -> str:
 
 
 def _has(rows: pd.DataFrame, col: str) -> bool:
-    return col in rows.columns and rows[col].notna().any()
+    return col in rows.columns and bool(rows[col].notna().any())
 
 
 def leaderboard_ci(d: FigureData) -> Figure | None:
@@ -115,13 +115,15 @@ def label_points(ax: Axes, x: np.ndarray, y: np.ndarray, names: list[str], fonts
     crowded one), judged on an estimate of the text's size in pixels.
     """
     fig = ax.figure
+    assert isinstance(fig, Figure)  # not a SubFigure, which has no draw_without_rendering
     fig.draw_without_rendering()  # lay out first, so data → pixel positions are final
     px = ax.transData.transform(np.column_stack([x, y]))
     scale = fig.dpi / 72  # pixels per point
     height = 1.25 * fontsize * scale
     placed: list[tuple[float, float, float, float]] = []
     marker = 4 * scale  # half the marker's width, with room to spare
-    frame = tuple(ax.get_window_extent().extents)
+    extent = ax.get_window_extent()
+    frame = (extent.x0, extent.y0, extent.x1, extent.y1)
 
     def overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
         w = min(a[2], b[2]) - max(a[0], b[0])

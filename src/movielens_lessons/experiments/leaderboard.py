@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from movielens_lessons.evaluation.compare import compare
+from movielens_lessons.evaluation.evaluate import EvaluationResult
 from movielens_lessons.experiments.config import BenchmarkConfig
 from movielens_lessons.experiments.runner import ModelRun, ProtocolRun
 
@@ -42,6 +43,7 @@ def _row(m: ModelRun) -> dict[str, Any]:
     row: dict[str, Any] = {"protocol": m.protocol, "model": m.model, "feedback": m.feedback,
                            "status": m.status}
     if m.result is not None:
+        r: Any  # metric str, k Int64, mean/ci_low/ci_high float (pandas-stubs type any scalar)
         for r in m.result.summary.itertuples(index=False):
             key = metric_key(r.metric, r.k)
             row[key] = float(r.mean)
@@ -60,21 +62,21 @@ def _row(m: ModelRun) -> dict[str, Any]:
 def significance(models: list[ModelRun], metric: str, k: int, *, n_bootstrap: int = 1000,
                  seed: int = 0) -> tuple[str | None, dict[str, float]]:
     """(best model, Holm-corrected p-value of each other model vs the best) on ``metric@k``."""
-    ok = [m for m in models if m.result is not None]
+    ok = [(m.model, m.result) for m in models if m.result is not None]
     if not ok:
         return None, {}
-    best = max(ok, key=lambda m: m.result.value(metric, k)).model
+    best = max(ok, key=lambda pair: pair[1].value(metric, k))[0]
     if len(ok) < 2:
         return best, {}
 
-    def only(m: ModelRun):
-        pu = m.result.per_user
+    def only(result: EvaluationResult) -> EvaluationResult:
+        pu = result.per_user
         sel = pu[(pu["metric"].astype(str) == metric) & (pu["k"] == k)]
-        return replace(m.result, per_user=sel)
+        return replace(result, per_user=sel)
 
     # p = 2(tail + 1)/(B + 1) cannot go below 2/(B + 1): B must be large enough for Holm over
     # every model to reach alpha, whatever the (smaller) number of resamples used for the CIs.
-    table = compare({m.model: only(m) for m in ok}, baseline=best, metrics=[metric],
+    table = compare({name: only(result) for name, result in ok}, baseline=best, metrics=[metric],
                     n_bootstrap=max(n_bootstrap, SIGNIFICANCE_RESAMPLES), seed=seed)
     return best, dict(zip(table["model_b"], table["p_holm"].astype(float), strict=True))
 

@@ -49,8 +49,8 @@ def draw_figures(config: BenchmarkConfig, board: pd.DataFrame, protocols: list[P
         for m in p.models:
             if m.explanation is None:
                 continue
-            for suffix, function in explanation_figures.FIGURES:
-                fig = draw(function, m.explanation)
+            for suffix, explain in explanation_figures.FIGURES:
+                fig = draw(explain, m.explanation)
                 if fig is not None:
                     stem = explanation_stem(m.model, suffix)
                     pngs[p.config.name][stem] = _save_png(fig, out_dir, f"{p.config.name}_{stem}")

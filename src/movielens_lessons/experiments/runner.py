@@ -25,7 +25,8 @@ import pandas as pd
 
 from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
-from movielens_lessons.data.splits import Split, split
+from movielens_lessons.data.split_registry import split
+from movielens_lessons.data.splits import Split
 from movielens_lessons.errors import MissingExtraError, MovieLensError
 from movielens_lessons.evaluation.evaluate import EvaluationResult, evaluate
 from movielens_lessons.evaluation.rating import evaluate_predictions

@@ -53,7 +53,7 @@ def _num(v: Any) -> float | None:
 
 def result_rows(run_id: str, board: pd.DataFrame) -> pd.DataFrame:
     """The leaderboard in long form: ``run_id, protocol, model, status, metric, k, mean, ci_*``."""
-    rows = []
+    rows: list[tuple[Any, ...]] = []  # k, ci_low and ci_high are None for the costs
     metric_cols = [c for c in board.columns if "@" in c and not c.endswith(("_ci_low", "_ci_high"))]
     for r in board.to_dict("records"):
         base = (run_id, r["protocol"], r["model"], r["status"])

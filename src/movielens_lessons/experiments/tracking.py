@@ -47,7 +47,7 @@ def log_to_mlflow(out_dir: Path, run_info: dict[str, Any], board: pd.DataFrame,
                 params = json.loads(row["params"]) if row.get("params") else {}
                 if params:
                     mlflow.log_params({k: str(v) for k, v in params.items()})
-                metrics = {k.replace("@", "_at_"): float(v) for k, v in row.items()
+                metrics = {str(k).replace("@", "_at_"): float(v) for k, v in row.items()
                            if isinstance(v, float) and math.isfinite(v) and k != "rank"}
                 if metrics:
                     mlflow.log_metrics(metrics)

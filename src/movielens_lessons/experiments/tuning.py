@@ -19,14 +19,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import tomli_w
 
 from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
-from movielens_lessons.data.splits import split
+from movielens_lessons.data.split_registry import split
 from movielens_lessons.errors import ConfigError
 from movielens_lessons.evaluation.evaluate import evaluate
 from movielens_lessons.evaluation.rating import evaluate_predictions
@@ -186,7 +186,7 @@ def score(model_name: str, params: dict[str, Any], train: Dataset, valid: Datase
     return res.value(name, k)
 
 
-def check_request(model: str, metric: str, trials: int) -> str:
+def check_request(model: str, metric: str, trials: int) -> Literal["minimize", "maximize"]:
     """The optimisation direction for ``metric``; ConfigError (or MissingExtraError) when ``model``
     has no search space or is not installed, or ``metric`` / ``trials`` are bad."""
     get_spec(model)
@@ -268,6 +268,7 @@ def tune(
     if not done:
         raise ConfigError(f"no trial of {model} finished; see the errors above")
     best = study.best_trial
+    assert best.value is not None  # the best trial is a completed single-objective one
     frame = study.trials_dataframe(attrs=("number", "value", "params", "duration", "state"))
     best_params = {**best.params}
     cmd = command or f"movielens-lessons tune {model} --trials {trials} --metric {metric}"

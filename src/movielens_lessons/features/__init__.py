@@ -5,10 +5,9 @@ Used by the hybrid and tabular models (LightFM, XGBoost) and by the feature-engi
 
 from __future__ import annotations
 
+from movielens_lessons.features.catalogue import genre_matrix, genre_vocabulary
 from movielens_lessons.features.items import (
     as_of_seconds,
-    genre_matrix,
-    genre_vocabulary,
     item_feature_matrix,
     item_features,
     window_mask,

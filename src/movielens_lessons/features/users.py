@@ -11,12 +11,11 @@ import pandas as pd
 import scipy.sparse as sp
 
 from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.features.catalogue import genre_matrix, genre_vocabulary
 from movielens_lessons.features.items import (
     SECONDS_PER_DAY,
     AsOf,
     as_of_seconds,
-    genre_matrix,
-    genre_vocabulary,
     slug,
     window_mask,
 )

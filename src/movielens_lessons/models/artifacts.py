@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from movielens_lessons import __version__
 from movielens_lessons.errors import ConfigError, DataNotFoundError
+from movielens_lessons.models.protocol import Feedback
 from movielens_lessons.models.registry import get_model_class
 
 MODEL_JSON = "model.json"
@@ -40,13 +41,14 @@ class SavableModel(Protocol):
     so that this module needs nothing from ``base``, which imports it)."""
 
     name: ClassVar[str]
-    feedback: ClassVar[str]
+    feedback: ClassVar[Feedback]
     user_ids_: np.ndarray
     item_ids_: np.ndarray
     seen_: sp.csr_matrix
     item_popularity_: np.ndarray
     fingerprint_: str
     fit_seconds_: float
+    training_metrics_: dict[str, Any]  # only on models that record training metrics
 
     def __init__(self, **params: Any) -> None: ...
 
@@ -98,7 +100,7 @@ def save_model(model: SavableModel, path: str | os.PathLike[str]) -> Path:
         for key, value in arrays.items():
             if value.dtype == object:
                 raise TypeError(f"state array {key!r} has dtype object; it would need pickle")
-        np.savez(tmp / ARRAYS_NPZ, **arrays)
+        np.savez(tmp / ARRAYS_NPZ, **arrays)  # type: ignore[arg-type]  # no key is allow_pickle
         model._save_files(tmp)
         meta = {
             "name": model.name,
@@ -134,7 +136,8 @@ def load_model(cls: type[M], path: str | os.PathLike[str]) -> M:
     if not meta_path.is_file():
         raise DataNotFoundError(f"{folder}: not a saved model (no {MODEL_JSON})")
     meta = json.loads(meta_path.read_text())
-    model_cls = get_model_class(meta["name"])
+    # plain ``type``: mypy cannot narrow the registry's class to the type variable's bound
+    model_cls: type = get_model_class(meta["name"])
     if not issubclass(model_cls, cls):
         raise ConfigError(f"{folder} holds a {meta['name']} model, not {cls.name}")
     model: M = model_cls(**meta["params"])

@@ -49,6 +49,8 @@ class BaseRecommender:
 
     name: ClassVar[str] = ""
     feedback: ClassVar[Feedback] = "implicit"
+    #: Set by the models that record metrics while fitting (absent otherwise); saved with the model.
+    training_metrics_: dict[str, Any]
 
     # --- hyperparameters -------------------------------------------------------------------------
 

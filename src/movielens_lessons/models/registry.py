@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from movielens_lessons.errors import ConfigError, MissingExtraError
 
@@ -69,6 +69,17 @@ _SPECS = (
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}
 
 
+class RegisteredModel(Protocol):
+    """What this module relies on in a registered class. Every one derives from
+    :class:`~movielens_lessons.models.base.BaseRecommender`, which this module cannot import
+    (``base`` imports ``artifacts``, which imports this module), so it is named structurally here."""
+
+    def __init__(self, **params: Any) -> None: ...
+
+    @classmethod
+    def param_names(cls) -> list[str]: ...
+
+
 def model_names() -> list[str]:
     """Every registered model name."""
     return list(MODELS)
@@ -81,7 +92,7 @@ def get_spec(name: str) -> ModelSpec:
         raise ConfigError(f"unknown model {name!r}; known: {', '.join(MODELS)}") from None
 
 
-def get_model_class(name: str) -> type:
+def get_model_class(name: str) -> type[RegisteredModel]:
     """Import and return the class registered as ``name``."""
     spec = get_spec(name)
     for module in spec.requires:

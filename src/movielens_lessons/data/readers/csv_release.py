@@ -14,12 +14,8 @@ import pyarrow as pa
 
 from movielens_lessons import columns as C
 from movielens_lessons.data.raw import MovieLensData
-from movielens_lessons.data.readers.textfile import (
-    LineLocator,
-    check_file,
-    read_delimited,
-    read_header,
-)
+from movielens_lessons.data.readers.line_scan import LineLocator
+from movielens_lessons.data.readers.textfile import check_file, read_delimited, read_header
 from movielens_lessons.data.readers.titles import movies_frame, split_genres
 from movielens_lessons.data.readers.validate import validate_ratings
 from movielens_lessons.data.releases import Release

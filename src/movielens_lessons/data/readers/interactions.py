@@ -17,12 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from movielens_lessons import columns as C
-from movielens_lessons.data.readers.textfile import (
-    LineLocator,
-    check_file,
-    read_delimited,
-    read_header,
-)
+from movielens_lessons.data.readers.line_scan import LineLocator
+from movielens_lessons.data.readers.textfile import check_file, read_delimited, read_header
 from movielens_lessons.data.readers.validate import LineOf, validate_ratings
 from movielens_lessons.errors import ConfigError, DataValidationError, MissingColumnError
 

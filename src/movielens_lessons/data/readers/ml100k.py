@@ -17,8 +17,8 @@ from movielens_lessons import columns as C
 from movielens_lessons.data.raw import MovieLensData
 from movielens_lessons.data.readers.csv_release import RATINGS_TYPES
 from movielens_lessons.data.readers.dat_release import users_frame
+from movielens_lessons.data.readers.line_scan import LineLocator
 from movielens_lessons.data.readers.textfile import (
-    LineLocator,
     check_file,
     field_int,
     read_delimited,

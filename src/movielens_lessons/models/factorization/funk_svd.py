@@ -94,7 +94,11 @@ class FunkSVD(BiasedRatingModel):
                 RuntimeWarning,
                 stacklevel=3,
             )
-            epoch = sgd_epochs.numpy_epoch if not implicit else sgd_epochs.python_epoch_pp
+            # an Epoch like the numba kernels: as a union, each call would meet both signatures
+            fallback: sgd_epochs.Epoch = (
+                sgd_epochs.numpy_epoch if not implicit else sgd_epochs.python_epoch_pp
+            )
+            epoch = fallback
         mu = float(self.global_mean_)
         lr = float(self.learning_rate)
         reg, reg_b = float(self.regularization), float(self.bias_regularization)
@@ -122,6 +126,7 @@ class FunkSVD(BiasedRatingModel):
         p[dataset.user_counts() == 0] = 0.0
         q[dataset.item_counts() == 0] = 0.0
         if implicit:
+            assert y is not None  # drawn above when implicit
             y[dataset.item_counts() == 0] = 0.0
             p += _implicit_term(sp.csr_matrix(
                 (np.ones(len(items64)), (users64, items64)), shape=(dataset.n_users, dataset.n_items)

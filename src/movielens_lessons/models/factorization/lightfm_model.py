@@ -84,7 +84,7 @@ def item_feature_matrix(
     )
     if normalize:
         sums = np.asarray(f.sum(axis=1)).ravel()
-        f = sp.diags((1.0 / sums).astype(np.float32)) @ f
+        f = (sp.diags((1.0 / sums).astype(np.float32)) @ f).tocsr()  # already CSR: no copy
     f = f.tocsr()
     f.sort_indices()
     return f.astype(np.float32), np.array(names)

@@ -49,7 +49,7 @@ class PureSVD(BaseRecommender):
         if self.item_scaling != 1.0:
             counts = np.asarray(x.sum(axis=0)).ravel()
             scale = np.power(np.maximum(counts, 1.0), (float(self.item_scaling) - 1.0) / 2.0)
-            x = x @ sp.diags(scale.astype(np.float32))
+            x = (x @ sp.diags(scale.astype(np.float32))).tocsr()  # already CSR: no copy
         f = min(int(self.n_factors), min(x.shape) - 1)
         if f < 1:
             raise ConfigError(f"pure-svd needs at least 2 users and 2 items, got shape {x.shape}")

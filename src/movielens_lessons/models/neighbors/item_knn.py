@@ -139,9 +139,11 @@ class ItemKNN(BaseRecommender):
         cols, vals = [], []
         for start in range(0, n_items, step):
             stop = min(start + step, n_items)
-            block = (
-                cooccurrence[start:stop] if left_t is None else (left_t[start:stop] @ right).tocsr()
-            )
+            if left_t is None:
+                assert cooccurrence is not None  # left_t is None only when cooccurrence was given
+                block = cooccurrence[start:stop]
+            else:
+                block = (left_t[start:stop] @ right).tocsr()
             rows = np.repeat(np.arange(start, stop), np.diff(block.indptr))
             data = block.data.astype(np.float32, copy=False)
             if norms is not None:
@@ -224,7 +226,7 @@ def sequence_cooccurrence(dataset: Dataset, window: int) -> sp.csr_matrix:
     order = np.lexsort((dataset.timestamps[mask], users))
     users, items = users[order], items[order]
     n = dataset.n_items
-    total = sp.csr_matrix((n, n), dtype=np.float32)
+    total = sp.csr_matrix((n, n), dtype=np.float32)  # type: ignore[arg-type]  # stubs: shape only with float64
     for step in range(1, window + 1):
         same = users[step:] == users[:-step]
         a, b = items[:-step][same], items[step:][same]

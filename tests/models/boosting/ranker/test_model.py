@@ -373,7 +373,7 @@ def test_p1_settings_beat_ease(ml_small: Dataset) -> None:
     measure, 0.4267 (+5.7 %, benchmarks/quality_cli.py). Asserted with a margin for other machines'
     numerics: +4 %. The temporal default window would fall to about half of EASE here (0.216)."""
     from movielens_lessons.data.splits import user_random_split
-    from movielens_lessons.experiments.config import default_config_path, load_config
+    from movielens_lessons.experiments.config_loading import default_config_path, load_config
 
     params = load_config(default_config_path()).model("xgboost-ranker").params_for("user-random")
     assert params["validation"] == "random" and isinstance(params["prior"], dict)

@@ -8,7 +8,7 @@ import pytest
 
 from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
-from movielens_lessons.features.items import genre_matrix
+from movielens_lessons.features.catalogue import genre_matrix
 from movielens_lessons.models.boosting.rating.features import (
     RatingTables,
     feature_names,

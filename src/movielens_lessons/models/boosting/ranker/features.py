@@ -35,15 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from movielens_lessons.data.dataset import Dataset
-from movielens_lessons.features.items import (
-    SECONDS_PER_DAY,
-    as_of_seconds,
-    attached_imdb,
-    genre_matrix,
-    genre_vocabulary,
-    item_features,
-    slug,
-)
+from movielens_lessons.features.catalogue import attached_imdb, genre_matrix, genre_vocabulary
+from movielens_lessons.features.items import SECONDS_PER_DAY, as_of_seconds, item_features, slug
 from movielens_lessons.features.users import user_features
 from movielens_lessons.models.boosting.ranker.candidates import Candidates
 

@@ -8,7 +8,7 @@ saves and reloads is the one that was validated. Predictions go through ``inplac
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -68,6 +68,7 @@ def booster_contribs(booster: xgb.Booster, x: np.ndarray, feature_names: list[st
 
 def gain_importance(booster: xgb.Booster, feature_names: list[str]) -> pd.Series:
     """XGBoost's average gain per feature (0 for unused features), sorted descending."""
-    gain = booster.get_score(importance_type="gain")
+    # "gain" is defined for tree boosters only, which give one float per feature (lists: gblinear's)
+    gain = cast("dict[str, float]", booster.get_score(importance_type="gain"))
     series = pd.Series({n: float(gain.get(n, 0.0)) for n in feature_names})
     return series.sort_values(ascending=False, kind="stable").rename("gain")

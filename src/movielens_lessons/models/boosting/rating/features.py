@@ -20,6 +20,7 @@ feature matrix, columns in :func:`feature_names` order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -102,9 +103,11 @@ class RatingTables:
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> RatingTables:
         """The tables back from what :meth:`arrays` gave."""
         indices = arrays["genres_indices_"]
+        # two entries: :meth:`arrays` saved the shape of the 2-D genre matrix
+        shape = cast("tuple[int, int]", tuple(int(s) for s in arrays["genres_shape_"]))
         genres = sp.csr_matrix(
             (np.ones(len(indices), dtype=np.float32), indices, arrays["genres_indptr_"]),
-            shape=tuple(int(s) for s in arrays["genres_shape_"]),
+            shape=shape,
         )
         return cls(
             user_counts=arrays["user_counts_"],
@@ -210,7 +213,8 @@ def pair_affinity(
 def item_meta(dataset: Dataset, top_tags: int) -> tuple[np.ndarray, list[str]]:
     """Catalogue columns (genres, year, tags, IMDb runtime/rating/log votes when the movies carry
     them; no MovieLens-rating-derived ones) ``(n_items, m)`` and names."""
-    from movielens_lessons.features.items import attached_imdb, item_features
+    from movielens_lessons.features.catalogue import attached_imdb
+    from movielens_lessons.features.items import item_features
 
     feats = item_features(dataset, top_tags=top_tags, imdb=attached_imdb(dataset))
     imdb = ("imdb_runtime", "imdb_rating", "imdb_log_votes")

@@ -28,7 +28,7 @@ from movielens_lessons import columns as C
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.data.indexing import map_ids
 from movielens_lessons.errors import ConfigError
-from movielens_lessons.features.items import genre_matrix
+from movielens_lessons.features.catalogue import genre_matrix
 from movielens_lessons.models.base import BaseRecommender
 from movielens_lessons.models.boosting.rating.booster import (
     booster_contribs,

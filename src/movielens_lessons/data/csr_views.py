@@ -1,0 +1,51 @@
+"""User × item CSR views of interactions: the implicit weightings and the read-only matrix layout.
+
+A :class:`~movielens_lessons.data.dataset.Dataset` builds its ``implicit()`` and ``explicit()`` views
+with these and caches them; nothing here keeps state.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from movielens_lessons.errors import DataValidationError
+
+Weighting = Literal["binary", "rating", "log"]
+
+
+def implicit_weights(
+    weighting: Weighting, ratings: np.ndarray | None, positive: np.ndarray
+) -> np.ndarray:
+    """The weight (float32) of each positive interaction, shape ``(positive.sum(),)``.
+
+    ``positive`` is a boolean mask over all interactions and ``ratings`` their ratings (``None`` for
+    implicit-only data). ``binary``: 1 per positive; ``rating``: the rating as weight; ``log``:
+    ``1 + log(rating)`` (confidence-style weights; models scale them by their own ``alpha``).
+    """
+    if weighting == "binary":
+        return np.ones(int(positive.sum()), dtype=np.float32)
+    if ratings is None:
+        raise DataValidationError(f"weighting {weighting!r} needs ratings; this data has none")
+    if weighting == "rating":
+        return ratings[positive]
+    if weighting == "log":
+        return (1.0 + np.log(np.maximum(ratings[positive], 1e-6))).astype(np.float32)
+    raise ValueError(f"unknown weighting {weighting!r}; use binary, rating or log")
+
+
+def readonly_csr(
+    users: np.ndarray, items: np.ndarray, data: np.ndarray, shape: tuple[int, int]
+) -> sp.csr_matrix:
+    """CSR (float32) of ``data`` at ``(users, items)``, shape ``(n_users, n_items)``.
+
+    Indices are sorted and the ``data`` / ``indices`` / ``indptr`` arrays are read-only, so a view
+    shared by every model cannot be changed by one of them.
+    """
+    m = sp.csr_matrix((np.asarray(data, dtype=np.float32), (users, items)), shape=shape)
+    m.sort_indices()
+    for arr in (m.data, m.indices, m.indptr):
+        arr.flags.writeable = False
+    return m
