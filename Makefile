@@ -11,15 +11,17 @@ install-all:  ## everything the test suite needs; torch first, from the CPU whee
 	$(PIP) install "torch==2.13.0"
 	$(PIP) install -e ".[all]"
 
-test:  ## lint, the whole test suite and the notebooks (real-data tests need MOVIELENS_DATA_DIR)
+test:  ## lint, type check, the whole test suite and the notebooks (real-data tests need MOVIELENS_DATA_DIR)
 	$(PYTHON) -m ruff check src tests benchmarks
+	$(PYTHON) -m mypy
 	$(PYTHON) -m pytest --nbmake tests notebooks
 
 test-fast:  ## skip the slow tests
 	$(PYTHON) -m pytest -m "not slow"
 
-lint:
+lint:  ## ruff and the type checker
 	$(PYTHON) -m ruff check src tests benchmarks
+	$(PYTHON) -m mypy
 
 format:
 	$(PYTHON) -m ruff format src tests benchmarks

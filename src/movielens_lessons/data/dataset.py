@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ UnknownPolicy = Literal["raise", "mask"]
 def _readonly(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
     return a
+
 
 
 class Dataset:
@@ -179,6 +180,10 @@ class Dataset:
     def _derive(self, rows: np.ndarray | None, **changes: object) -> Dataset:
         """A dataset sharing this one's id maps and metadata, on ``rows`` (``None``: all) of it."""
 
+        @overload
+        def take(a: np.ndarray) -> np.ndarray: ...
+        @overload
+        def take(a: np.ndarray | None) -> np.ndarray | None: ...
         def take(a: np.ndarray | None) -> np.ndarray | None:
             return a if a is None or rows is None else a[rows]
 

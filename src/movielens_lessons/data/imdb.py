@@ -150,7 +150,9 @@ def read_enriched_items(path: PathLike) -> pd.DataFrame:
             f"{path}: no such file; write it with `movielens-lessons data imdb`"
         )
     frame = pd.read_parquet(path)
-    frame[C.IMDB_GENRES] = [as_genre_list(g) for g in frame[C.IMDB_GENRES]]
+    frame[C.IMDB_GENRES] = pd.Series(
+        [as_genre_list(g) for g in frame[C.IMDB_GENRES]], index=frame.index, dtype=object
+    )
     return frame
 
 

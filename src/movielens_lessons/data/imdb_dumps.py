@@ -223,7 +223,7 @@ def download_imdb(
                     url, tmp / name, folder, progress=progress, timeout=timeout, retries=retries
                 )
                 check_dump(got, name, source=url)
-                entry = _entry(got, url, downloaded_at=dt.datetime.now(dt.UTC))
+                entry = _entry(got, url, downloaded_at=dt.datetime.now(dt.timezone.utc))
                 os.replace(got, target)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)

@@ -15,6 +15,7 @@ import tempfile
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, cast
 
 import duckdb
 import pandas as pd
@@ -145,4 +146,4 @@ def as_genre_list(value: object) -> list[str] | None:
     """A genre cell as a plain list (pyarrow gives arrays; Parquet round trips too); null stays None."""
     if value is None or (isinstance(value, float) and value != value):
         return None
-    return [str(v) for v in value]  # type: ignore[union-attr]
+    return [str(v) for v in cast(Iterable[Any], value)]  # a list or a pyarrow/NumPy array

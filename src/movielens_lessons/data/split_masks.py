@@ -12,6 +12,7 @@ Rounding: a share ``f`` of ``n`` rows is ``floor(f * n + 0.5)`` rows (half round
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -137,7 +138,9 @@ def user_temporal_mask(
     """
     _timestamps(ds, "user-temporal")
     pos, n_u = position_in_user(ds)
-    wanted = share(test_size, n_u) if leave_last is None else np.full(len(ds), leave_last)
+    # the caller passes exactly one of test_size and leave_last
+    wanted = (share(cast(float, test_size), n_u) if leave_last is None
+              else np.full(len(ds), leave_last))
     n_test = np.minimum(wanted, np.maximum(n_u - min_train, 0))
     # Stored order is (timestamp, item) within a user, so equal timestamps split by item id.
     return pos >= n_u - n_test

@@ -65,8 +65,7 @@ def split(dataset: Dataset, strategy: str, **params: object) -> Split:
     """
     fold = 0
     if strategy.strip().lower().replace("_", "-") == "user-kfold":
-        fold = params.pop("fold", 0)
-        fold = check_count("fold", fold, 0)
+        fold = check_count("fold", params.pop("fold", 0), 0)
     result = resolve_strategy(strategy, params)(dataset, **params)
     if isinstance(result, Split):
         return result

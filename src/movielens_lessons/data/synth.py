@@ -174,7 +174,7 @@ def _to_seconds(value: str, name: str) -> int:
 def _ratings_per_user(rng: np.random.Generator, n_users: int, n_items: int, total: int) -> np.ndarray:
     """Heavy-tailed (log-normal) ratings per user, each in ``[1, n_items]``, summing to ``total``."""
     weight = rng.lognormal(0.0, 1.2, n_users)
-    counts = 1 + rng.multinomial(total - n_users, weight / weight.sum())
+    counts: np.ndarray = 1 + rng.multinomial(total - n_users, weight / weight.sum())
     # Users over the catalogue size give their excess to users with room, until none is left.
     for _ in range(100):
         excess = int(np.maximum(counts - n_items, 0).sum())
@@ -206,7 +206,7 @@ def _genres(rng: np.random.Generator, q: np.ndarray) -> np.ndarray:
     genre_vec = rng.standard_normal((len(GENRES), d)) * d**-0.25
     logit = 2.0 * q @ genre_vec.T + np.log(_GENRE_COUNTS / _GENRE_COUNTS.sum())
     logit = logit + rng.gumbel(size=logit.shape)
-    k = rng.choice(3, size=n_items, p=[0.4, 0.35, 0.25]) + 1
+    k = np.asarray(rng.choice(3, size=n_items, p=[0.4, 0.35, 0.25])) + 1
     rank = np.argsort(np.argsort(-logit, axis=1), axis=1)
     return rank < k[:, None]
 

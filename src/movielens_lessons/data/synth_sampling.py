@@ -65,7 +65,8 @@ def sample_items(
         parts.append((u.astype(np.int32) + np.int32(a), i.astype(np.int32), d))
         if progress is not None:
             progress(int(b), n_users)
-    return tuple(np.concatenate([part[k] for part in parts]) for k in range(3))
+    users, items, dots = (np.concatenate([part[k] for part in parts]) for k in range(3))
+    return users, items, dots
 
 
 class _Proposal:

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10: the same parser as the tomli backport
+else:  # Python 3.10: the same parser as the tomli backport
     import tomli as tomllib
 
 from movielens_lessons.errors import ConfigError
@@ -119,7 +120,7 @@ def config_from_dict(data: dict[str, Any], source: str | None = None) -> Benchma
                               f"{bad[0]!r}; known: {known}")
         metrics = tuple(metrics)
 
-    protocols = []
+    protocols: list[ProtocolConfig] = []
     raw_protocols = data.get("protocols", [{"name": "user-temporal", "strategy": "user-temporal"}])
     if not isinstance(raw_protocols, list) or not raw_protocols:
         raise ConfigError(f"{source_prefix(src)}protocols must be a non-empty array of tables "

@@ -117,10 +117,10 @@ def _check_field(text: str, kind: pa.DataType) -> str | None:
         return None
     if pa.types.is_floating(kind):
         try:
-            value = float(text)
+            number = float(text)
         except ValueError:
             return "is not a number"
-        return None if math.isfinite(value) else "is not a finite number"
+        return None if math.isfinite(number) else "is not a finite number"
     return None
 
 

@@ -150,9 +150,9 @@ def text_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        bad_line = data.count(b"\n", 0, exc.start) + 1
         warnings.warn(
-            f"{path}, line {line}: not valid {encoding}; read the file as latin-1",
+            f"{path}, line {bad_line}: not valid {encoding}; read the file as latin-1",
             DataQualityWarning,
             stacklevel=3,
         )

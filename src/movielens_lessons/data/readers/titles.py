@@ -37,7 +37,7 @@ def parse_years(titles: pd.Series) -> pd.Series:
 
 def split_genres(genres: Iterable[str | None], sep: str = "|") -> list[list[str]]:
     """Each genre string as a list; ``"(no genres listed)"`` and empty/missing strings give ``[]``."""
-    out = []
+    out: list[list[str]] = []
     for g in genres:
         if not isinstance(g, str) or g in ("", C.NO_GENRES):
             out.append([])
