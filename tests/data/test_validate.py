@@ -27,30 +27,19 @@ from movielens_lessons.errors import (
     MissingColumnError,
 )
 
+from .rating_files import HEADER, one_line, write_file
+
 FIXTURES = Path(__file__).parent / "fixtures"
-HEADER = "userId,movieId,rating,timestamp\n"
-
-
-def _write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
-    path = tmp_path / name
-    path.write_bytes(text.encode(encoding))
-    return path
-
-
-def _one_line(exc: pytest.ExceptionInfo) -> str:
-    message = str(exc.value)
-    assert "\n" not in message
-    return message
 
 
 # --- missing column ------------------------------------------------------------------------------
 
 
 def test_missing_column_is_named_with_the_columns_found(tmp_path: Path) -> None:
-    path = _write(tmp_path, "ratings.csv", "userId,movieId,timestamp\n1,2,3\n")
+    path = write_file(tmp_path, "ratings.csv", "userId,movieId,timestamp\n1,2,3\n")
     with pytest.raises(MissingColumnError) as exc:
         read_ratings_csv(path)
-    message = _one_line(exc)
+    message = one_line(exc)
     assert str(path) in message
     assert "'rating'" in message
     assert "['userId', 'movieId', 'timestamp']" in message
@@ -67,13 +56,13 @@ def test_validate_ratings_names_a_missing_column() -> None:
 
 
 def test_bad_u_item_line(tmp_path: Path) -> None:
-    path = _write(tmp_path, "u.item", "1|Toy Story (1995)|01-Jan-1995||url|0|1\n", "latin-1")
+    path = write_file(tmp_path, "u.item", "1|Toy Story (1995)|01-Jan-1995||url|0|1\n", "latin-1")
     with pytest.raises(DataValidationError, match=r"line 1: expected 24"):
         read_u_item(path)
 
 
 def test_bad_movies_dat_id(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path, "movies.dat", "1::Toy Story (1995)::Comedy\nX::Jumanji (1995)::Fantasy\n"
     )
     with pytest.raises(DataValidationError, match=r"line 2, column 'movieId'.*'X'"):
@@ -84,11 +73,11 @@ def test_bad_movies_dat_id(tmp_path: Path) -> None:
 
 
 def test_rating_outside_scale_names_value_line_and_range(tmp_path: Path) -> None:
-    path = _write(tmp_path, "ratings.csv", HEADER + "1,10,4.0,100\n1,11,5.5,100\n")
+    path = write_file(tmp_path, "ratings.csv", HEADER + "1,10,4.0,100\n1,11,5.5,100\n")
     read_ratings_csv(path)  # no scale: any finite rating is fine
     with pytest.raises(DataValidationError) as exc:
         read_ratings_csv(path, scale=(0.5, 5.0))
-    message = _one_line(exc)
+    message = one_line(exc)
     assert "line 3" in message and "'rating'" in message
     assert "5.5" in message and "0.5 to 5.0" in message
 
@@ -110,15 +99,15 @@ def test_release_scale_is_enforced(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("missing", ["NaN", "", "nan", "NA"])
 def test_nan_timestamp_names_the_line(tmp_path: Path, missing: str) -> None:
-    path = _write(tmp_path, "ratings.csv", HEADER + f"1,10,4.0,100\n1,11,4.0,{missing}\n")
+    path = write_file(tmp_path, "ratings.csv", HEADER + f"1,10,4.0,100\n1,11,4.0,{missing}\n")
     with pytest.raises(DataValidationError) as exc:
         read_ratings_csv(path)
-    message = _one_line(exc)
+    message = one_line(exc)
     assert "line 3" in message and "'timestamp'" in message and "missing" in message
 
 
 def test_nan_rating_names_the_line(tmp_path: Path) -> None:
-    path = _write(tmp_path, "ratings.csv", HEADER + "1,10,NaN,100\n")
+    path = write_file(tmp_path, "ratings.csv", HEADER + "1,10,NaN,100\n")
     with pytest.raises(DataValidationError, match=r"line 2, column 'rating': missing rating"):
         read_ratings_csv(path)
 
@@ -127,14 +116,14 @@ def test_nan_rating_names_the_line(tmp_path: Path) -> None:
 
 
 def test_empty_file(tmp_path: Path) -> None:
-    path = _write(tmp_path, "ratings.csv", "")
+    path = write_file(tmp_path, "ratings.csv", "")
     with pytest.raises(EmptyDataError, match="empty") as exc:
         read_ratings_csv(path)
-    assert str(path) in _one_line(exc)
+    assert str(path) in one_line(exc)
 
 
 def test_header_only_file(tmp_path: Path) -> None:
-    path = _write(tmp_path, "ratings.csv", HEADER)
+    path = write_file(tmp_path, "ratings.csv", HEADER)
     with pytest.raises(EmptyDataError, match="no data rows"):
         read_ratings_csv(path)
 
@@ -143,7 +132,7 @@ def test_file_not_found_names_the_path(tmp_path: Path) -> None:
     path = tmp_path / "nope" / "ratings.csv"
     with pytest.raises(DataNotFoundError) as exc:
         read_ratings_csv(path)
-    assert str(path) in _one_line(exc)
+    assert str(path) in one_line(exc)
     assert isinstance(exc.value, FileNotFoundError)
 
 
@@ -159,7 +148,7 @@ def test_duplicate_pairs_are_counted_and_the_latest_kept(tmp_path: Path) -> None
         "2,20,1.0,100",
         "2,20,2.0,50",
     ]
-    path = _write(tmp_path, "ratings.csv", HEADER + "\n".join(rows) + "\n")
+    path = write_file(tmp_path, "ratings.csv", HEADER + "\n".join(rows) + "\n")
     with pytest.warns(DataQualityWarning) as record:
         ds = load_dataset(path)
     expected_dups = len(rows) - len({r.split(",")[0] + "," + r.split(",")[1] for r in rows})
