@@ -22,22 +22,9 @@ from movielens_lessons.data.imdb import (
 from movielens_lessons.data.imdb_dumps import BASICS_FILE, RATINGS_FILE
 from movielens_lessons.errors import DataNotFoundError, DataQualityWarning
 
-FIXTURES = Path(__file__).parent / "fixtures" / "imdb"
-MISSING = "tt7654321"  # linked, in neither dump
+from .imdb_fixtures import FIXTURES, MISSING, by_tconst
+
 UNLINKED = "tt1234567"  # in both dumps, linked by nobody
-
-
-def _rows(name: str) -> list[list[str]]:
-    """An independent parse of a plain-text fixture: IMDb's format has no quoting, so split on TAB."""
-    lines = (FIXTURES / name.removesuffix(".gz")).read_text("utf-8").splitlines()
-    return [line.split("\t") for line in lines]
-
-
-def _by_tconst(name: str) -> dict[str, dict[str, str | None]]:
-    header, *body = _rows(name)
-    return {
-        r[0]: {h: (None if v == "\\N" else v) for h, v in zip(header, r, strict=True)} for r in body
-    }
 
 
 @pytest.fixture
@@ -74,7 +61,7 @@ def test_enrich_items_matches_an_independent_parse(
     out = enrich_items(movies, links, imdb_dir)
     assert out[C.ITEM].tolist() == movies[C.ITEM].tolist()  # one row per movie, in order
     assert list(out.columns[:4]) == list(movies.columns)
-    basics, ratings = _by_tconst(BASICS_FILE), _by_tconst(RATINGS_FILE)
+    basics, ratings = by_tconst(BASICS_FILE), by_tconst(RATINGS_FILE)
     for row in out.itertuples(index=False):
         b = basics.get(row.tconst) if isinstance(row.tconst, str) else None
         r = ratings.get(row.tconst) if isinstance(row.tconst, str) else None
@@ -148,8 +135,8 @@ def test_join_report_counts(imdb_dir: Path, movies: pd.DataFrame, links: pd.Data
     out = enrich_items(movies, links, imdb_dir)
     report = imdb_join_report(out)
     linked = set(links[C.IMDB_TCONST])
-    in_basics = linked & set(_by_tconst(BASICS_FILE))
-    in_ratings = linked & set(_by_tconst(RATINGS_FILE))
+    in_basics = linked & set(by_tconst(BASICS_FILE))
+    in_ratings = linked & set(by_tconst(RATINGS_FILE))
     assert report["movies"] == len(movies)
     assert report["linked_movies"] == len(linked)
     assert report["joined_basics"] == len(in_basics)
