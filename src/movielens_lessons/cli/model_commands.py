@@ -24,7 +24,23 @@ from movielens_lessons.errors import (
 MODEL_MOVIES = "movies.csv"
 
 
-@app.command()
+#: ``train --help``: paragraphs are single strings, as rich keeps a docstring's line breaks.
+_TRAIN_HELP = "\n\n".join([
+    "Train a model and save it as a folder (model.json + arrays; no pickle).",
+    "With --config FILE the parameters are the config's for MODEL, so that every leaderboard row "
+    "is one command; --protocol NAME adds the settings that the config keeps for that protocol "
+    "only. --param still wins over both.",
+    "Some models depend on the protocol they are judged on, not only on the data. xgboost-ranker "
+    "learns from a label window carved out of each user's training ratings, and that window must "
+    "ask what the test split asks: validation='temporal' (its default, \"what comes next\") for a "
+    "temporal split, 'random' (\"what is missing\") for a per-user random split. Its user-random "
+    "leaderboard row (label window, retrievers, prior, bags) is:",
+    "movielens-lessons train xgboost-ranker --config experiments/ml-latest-small.toml "
+    "--protocol user-random --ratings TRAIN.csv --out MODEL",
+])
+
+
+@app.command(help=_TRAIN_HELP)
 def train(
     model: str = typer.Argument(
         ..., help="Model name, e.g. ease, als, item-knn, svd (see `models`)."
@@ -45,19 +61,52 @@ def train(
         help="Parquet written by `data imdb`: IMDb runtime, rating and votes per movie, used as item "
         "features by the XGBoost models.",
     ),
-    param: list[str] = typer.Option([], "--param", help="Hyperparameter KEY=VALUE (repeatable)."),
+    param: list[str] = typer.Option(
+        [], "--param", help="Hyperparameter KEY=VALUE (repeatable); wins over --config."
+    ),
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        help="A benchmark config (e.g. experiments/ml-latest-small.toml): MODEL's parameters from "
+        "its \\[models.MODEL] table, as the leaderboard trained it.",  # escaped: rich markup
+    ),
+    protocol: str | None = typer.Option(
+        None,
+        "--protocol",
+        help="With --config: also that protocol's settings, \\[models.MODEL.protocols.PROTOCOL]. "
+        "They matter for xgboost-ranker: on user-random it needs the random label window "
+        "(validation=random) and the retrievers chosen for it.",
+    ),
+    quick: bool = typer.Option(
+        False, "--quick", help="With --config: the parameters of its \\[quick] variant."
+    ),
     positive_threshold: float | None = typer.Option(
         None, "--positive-threshold", help="Implicit models: only ratings ≥ this count as positive."
     ),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Where releases live."),
 ) -> None:
-    """Train a model and save it as a folder (model.json + arrays; no pickle)."""
-    from movielens_lessons.models.registry import create_model, parse_param
+    """Train a model and save it as a folder (model.json + arrays; no pickle); see _TRAIN_HELP."""
+    from movielens_lessons.models.registry import create_model, get_model_class, parse_param
 
-    params = dict(parse_param(p) for p in param)
+    given = dict(parse_param(p) for p in param)
+    get_model_class(model)  # an unknown name fails before any config is read
+    if config is None:
+        if protocol is not None or quick:
+            flag = "--protocol" if protocol is not None else "--quick"
+            raise ConfigError(f"{flag} picks settings from a benchmark config; add --config FILE "
+                              "(e.g. experiments/ml-latest-small.toml)")
+        from_config: dict[str, object] = {}
+        by_protocol: set[str] = set()
+        said: list[str] = []
+    else:
+        from_config, by_protocol, said = _params_from_config(model, config, protocol, quick, given)
     recommender = create_model(
-        model, **params
+        model, **{**from_config, **given}
     )  # checks the name and parameters before loading data
+    for line in said:
+        err_console.print(line, markup=False)
+    if protocol is None:
+        _note_protocol_settings(recommender, model, set(given) | by_protocol, config)
     ds = _load_training_data(ratings, dataset, movies, data_dir)
     if imdb is not None:
         ds = _with_imdb(ds, imdb)
@@ -171,6 +220,83 @@ def similar(
 
 
 # --- helpers for these commands --------------------------------------------------------------------
+
+
+def _params_from_config(
+    model: str, path: Path, protocol: str | None, quick: bool, given: dict[str, object]
+) -> tuple[dict[str, object], set[str], list[str]]:
+    """MODEL's parameters in the benchmark config at ``path`` (on ``protocol``, its overrides
+    applied) as the benchmark runs it, the names that ``protocol``'s own table sets, and the lines
+    that say where the parameters came from (the artifact format has no field for it)."""
+    from movielens_lessons.experiments.config_loading import load_config
+    from movielens_lessons.experiments.runner import model_params
+
+    cfg = load_config(path)
+    if quick:
+        cfg = cfg.quick_version()
+    names = [m.name for m in cfg.models]
+    if model not in names:
+        where = " [quick] variant" if quick else ""
+        raise ConfigError(f"{path}: model {model!r} is not in this config{where}; its models: "
+                          f"{', '.join(names)}")
+    model_cfg = cfg.model(model)
+    if protocol is not None:
+        cfg.protocol(protocol)  # ConfigError listing the configured protocols
+    params = model_params(cfg, model_cfg, protocol)
+    overrides = model_cfg.protocol_params.get(protocol, {}) if protocol is not None else {}
+    source = f"[models.{model}]"
+    if overrides:
+        source += f" + [models.{model}.protocols.{protocol}] ({', '.join(overrides)})"
+    elif protocol is not None:
+        source += f" (no settings of its own for {protocol})"
+    if quick:
+        source += " with [quick]"
+    if given:
+        source += f"; --param {', '.join(given)}"
+    said = [f"params from {path}: {source}"]
+    if protocol is None and model_cfg.protocol_params:
+        said.append(f"note: {path} also has per-protocol settings for {model} "
+                    f"({', '.join(model_cfg.protocol_params)}); add --protocol NAME to use them")
+    return params, set(overrides), said
+
+
+def _note_protocol_settings(
+    recommender: object, model: str, chosen: set[str], config: Path | None
+) -> None:
+    """One line on stderr when the model has settings that depend on the evaluation protocol
+    (its ``protocol_settings``) and neither --param nor a protocol's config table chose them."""
+    unset = [s for s in getattr(recommender, "protocol_settings", ()) if s not in chosen]
+    if not unset:
+        return
+    note = getattr(recommender, "protocol_note", None)
+    about = note() if callable(note) else f"{model}'s {', '.join(unset)} depend on the protocol"
+    err_console.print(f"note: {about}; {_protocol_advice(model, unset, config)}", markup=False)
+
+
+def _protocol_advice(model: str, unset: list[str], config: Path | None) -> str:
+    """How to set ``unset`` for the protocols of ``config`` (default: the shipped benchmark
+    config) that set them for ``model``; generic advice when there is no such config."""
+    from movielens_lessons.errors import MovieLensError
+    from movielens_lessons.experiments.config_loading import default_config_path, load_config
+
+    generic = (f"set {', '.join(unset)} with --param, or use a benchmark config's protocol "
+               "with --config FILE --protocol NAME")
+    try:
+        path = config if config is not None else default_config_path()
+        per_protocol = load_config(path).model(model).protocol_params
+    except MovieLensError:
+        return generic
+    advice = []
+    for name, table in per_protocol.items():
+        values = {k: table[k] for k in unset if k in table}
+        if values:
+            params = " ".join(
+                f"--param {k}={v if isinstance(v, str) else json.dumps(v)}"
+                for k, v in values.items()
+            )
+            advice.append(f"for the {name} protocol pass --config {path} --protocol {name} "
+                          f"(its leaderboard settings), or at least {params}")
+    return "; ".join(advice) or generic
 
 
 def _load_training_data(ratings, dataset, movies, data_dir):

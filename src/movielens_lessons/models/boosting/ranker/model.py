@@ -29,7 +29,7 @@ lists from candidates first and the base class's seen-item exclusion applies unc
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -100,6 +100,10 @@ class XGBoostRanker(BaseRecommender):
 
     name = "xgboost-ranker"
     feedback = "implicit"
+    #: Settings whose right value is a property of the evaluation protocol (the split the ranker is
+    #: judged on), never of the data: benchmark configs set them per protocol
+    #: (``[models.xgboost-ranker.protocols.P]``), and ``train`` notes when they are left unset.
+    protocol_settings: ClassVar[tuple[str, ...]] = ("validation",)
 
     def __init__(
         self,
@@ -152,6 +156,19 @@ class XGBoostRanker(BaseRecommender):
         self.n_bags = n_bags
 
     # --- configuration ---------------------------------------------------------------------------
+
+    def protocol_note(self) -> str:
+        """One line on which evaluation split this ranker's label window (``validation``) matches."""
+        matches = {
+            "temporal": "each user's latest ratings, \"what comes next\", which matches a temporal "
+                        "split, not a per-user random one",
+            "random": "a random share of each user's ratings, \"what is missing\", which matches a "
+                      "per-user random split, not a temporal one",
+            "mixed": "half latest, half random ratings of each user, which matches neither a "
+                     "temporal nor a per-user random split exactly",
+        }
+        what = matches.get(str(self.validation), "not a known window")
+        return f"{self.name}'s label window is validation={self.validation!r}: {what}"
 
     def retriever_specs(self) -> list[tuple[str, str]]:
         """``(label, registry name)`` per retriever (see :func:`parse_retrievers`)."""
