@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from movielens_lessons.evaluation.compare import compare
-from movielens_lessons.evaluation.evaluate import EvaluationResult
+from movielens_lessons.evaluation.evaluate import DEFAULT_METRICS, EvaluationResult
 from movielens_lessons.experiments.config import BenchmarkConfig
 from movielens_lessons.experiments.runner import ModelRun, ProtocolRun
 
@@ -37,6 +37,23 @@ def metric_key(metric: str, k: Any) -> str:
     """``ndcg@10``, or ``coverage@10``; a metric without K (AUC) is its bare name."""
     return metric if k is None or (isinstance(k, float) and math.isnan(k)) or k is pd.NA else (
         f"{metric}@{int(k)}")
+
+
+def metric_columns(board: pd.DataFrame, config: BenchmarkConfig) -> list[str]:
+    """The metric columns of ``board`` (``ndcg@10``, ``auc``; not their ``_ci_`` bounds) in the
+    config's order: by K as ``config.k`` lists them, then by metric as ``config.metrics`` does (the
+    evaluation's default order when it is unset); a metric without K comes after every K."""
+    names = list(DEFAULT_METRICS if config.metrics is None else config.metrics)
+    ks = list(config.k)
+    keys = [c for c in board.columns if ("@" in c or c == "auc")
+            and not c.endswith(("_ci_low", "_ci_high"))]
+
+    def order(key: str) -> tuple[int, int, str]:
+        name, _, k = key.partition("@")
+        k_pos = ks.index(int(k)) if k.isdigit() and int(k) in ks else len(ks)
+        return k_pos, names.index(name) if name in names else len(names), key
+
+    return sorted(keys, key=order)
 
 
 def _row(m: ModelRun) -> dict[str, Any]:

@@ -1,27 +1,33 @@
-"""The benchmark's ``report.html``: self-contained (PNG figures embedded as base64, inline CSS, no
-scripts, no network), in the shared look of :mod:`movielens_lessons.reporting`; the same figures are
-written to ``figures/*.png``."""
+"""The benchmark's ``report.html``: self-contained (PNG figures embedded as base64, inline CSS, one
+inline script that sorts the tables, no network), in the shared look of
+:mod:`movielens_lessons.reporting`; the same figures are written to ``figures/*.png``. The
+leaderboard tables are :mod:`movielens_lessons.experiments.leaderboard_html`'s."""
 
 from __future__ import annotations
 
 import html
-import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from movielens_lessons.experiments import explanation_figures, figures
 from movielens_lessons.experiments.config import BenchmarkConfig
 from movielens_lessons.experiments.environment import describe_machine
-from movielens_lessons.experiments.leaderboard import metric_key
+from movielens_lessons.experiments.leaderboard_html import CSS as TABLE_CSS
+from movielens_lessons.experiments.leaderboard_html import tables_html
 from movielens_lessons.experiments.runner import ProtocolRun
 from movielens_lessons.reporting.figures import png_bytes
-from movielens_lessons.reporting.html import PAGE_END, figure_html, nav_link, page_start
+from movielens_lessons.reporting.html import (
+    PAGE_END,
+    SORT_SCRIPT,
+    figure_html,
+    nav_link,
+    page_start,
+)
 from movielens_lessons.reporting.style import draw
 
-_EXTRA_CSS = ".tied{color:#3b6ea5}.failed{color:#a33}td.num{text-align:right}"
+_EXTRA_CSS = ".tied{color:#3b6ea5}.failed{color:#a33}td.num{text-align:right}" + TABLE_CSS
 
 
 def figure_data(config: BenchmarkConfig, board: pd.DataFrame, protocol: ProtocolRun,
@@ -102,52 +108,13 @@ def explanations_html(protocol: ProtocolRun, pngs: dict[str, bytes]) -> str:
             + "/MODEL.json</code>.</p>" + "".join(parts))
 
 
-def _fmt(v: Any, digits: int = 4) -> str:
-    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    if isinstance(v, float | np.floating):
-        return f"{v:.{digits}f}"
-    return html.escape(str(v))
-
-
-def table_html(config: BenchmarkConfig, rows: pd.DataFrame) -> str:
-    """The leaderboard of one protocol: metric (± CI half-width), RMSE, costs, p vs best."""
-    metric, k = config.primary()
-    primary = metric_key(metric, k)
-    metrics = [c for c in rows.columns if "@" in c and not c.endswith(("_ci_low", "_ci_high"))]
-    metrics.sort(key=lambda c: (c != primary, int(c.split("@")[1]), c))
-    head = ["#", "model", "feedback", *metrics, "RMSE", "MAE", "fit s", "rec s", "peak MiB",
-            f"p vs best ({primary}, Holm)"]
-    out = ["<table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head)
-           + "</tr></thead><tbody>"]
-    for r in rows.to_dict("records"):
-        if r["status"] != "ok":
-            out.append(f"<tr class='failed'><td></td><td>{html.escape(r['model'])}</td>"
-                       f"<td>{r['feedback']}</td><td colspan='{len(head) - 3}'>"
-                       f"{html.escape(r['status'])}: {html.escape(str(r['message']))}</td></tr>")
-            continue
-        cells = [_fmt(r["rank"]), html.escape(r["model"]), r["feedback"]]
-        for c in metrics:
-            lo, hi = r.get(f"{c}_ci_low"), r.get(f"{c}_ci_high")
-            ci = "" if lo is None or math.isnan(lo) else f" <small>[{lo:.4f}, {hi:.4f}]</small>"
-            cells.append(_fmt(r[c]) + ci)
-        cells += [_fmt(r.get("rmse")), _fmt(r.get("mae")), _fmt(r["fit_seconds"], 2),
-                  _fmt(r["recommend_seconds"], 2), _fmt(r["peak_memory_mb"], 0)]
-        p = r["p_vs_best"]
-        if r["rank"] == 1 and (p is None or math.isnan(p)):
-            cells.append("<b>best</b>")
-        else:
-            tied = " <span class='tied'>(tied)</span>" if r["tied_with_best"] else ""
-            cells.append(_fmt(p, 3) + tied)
-        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
-
-
 def write_report(out_dir: Path, config: BenchmarkConfig, board: pd.DataFrame,
                  protocols: list[ProtocolRun], per_user: pd.DataFrame, run_info: dict[str, Any],
-                 env: dict[str, Any]) -> tuple[Path, dict[str, dict[str, bytes]]]:
-    """Write ``report.html`` and ``figures/``; returns the path and the PNGs by protocol and name."""
+                 env: dict[str, Any], run_dir: Path | None = None
+                 ) -> tuple[Path, dict[str, dict[str, bytes]]]:
+    """Write ``report.html`` and ``figures/`` into ``out_dir``; returns the path and the PNGs by
+    protocol and name. ``run_dir``: where the folder will live, for the rerun command, when
+    ``out_dir`` is a staging folder that is renamed there once the run is complete."""
     pngs = draw_figures(config, board, protocols, per_user, out_dir)
     esc = html.escape
     title = f"Benchmark: {config.name} on {config.dataset}"
@@ -163,7 +130,7 @@ def write_report(out_dir: Path, config: BenchmarkConfig, board: pd.DataFrame,
         f"bootstrap, Holm-corrected within each protocol (tied = not significantly worse at "
         f"α = {config.alpha}).</p>",
         f"<p>Rerun: <code>movielens-lessons benchmark --config "
-        f"{esc(str(out_dir / 'config.toml'))}</code></p>",
+        f"{esc(str((run_dir or out_dir) / 'config.toml'))}</code></p>",
     ]
     for p in protocols:
         name = p.config.name
@@ -175,7 +142,7 @@ def write_report(out_dir: Path, config: BenchmarkConfig, board: pd.DataFrame,
                      f"{s['n_test_users']:,} test users; (user, item) pairs in both: "
                      f"{s['leakage']['overlap']}.</p>")
         parts.append(protocol_params_html(config, name))
-        parts.append(table_html(config, board[board["protocol"] == name]))
+        parts.append(tables_html(config, board[board["protocol"] == name]))
         for stem, _, caption in figures.FIGURES:
             png = pngs.get(name, {}).get(stem)
             if png is not None:
@@ -186,7 +153,7 @@ def write_report(out_dir: Path, config: BenchmarkConfig, board: pd.DataFrame,
     parts.append("<section id='environment'><h2>Environment</h2>"
                  f"<p>{esc(describe_machine(env))}; {esc(versions)}; commit "
                  f"{esc(str(env.get('git_commit')))}. Full details in "
-                 "<code>environment.json</code>.</p></section>" + PAGE_END)
+                 "<code>environment.json</code>.</p></section>" + SORT_SCRIPT + PAGE_END)
     path = out_dir / "report.html"
     path.write_text("\n".join(parts), encoding="utf-8")
     return path, pngs
