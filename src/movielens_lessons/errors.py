@@ -105,6 +105,19 @@ class MissingExtraError(MovieLensError, ImportError):
         )
 
 
+# --- experiments --------------------------------------------------------------------------------
+
+
+class RunFailedError(MovieLensError):
+    """A benchmark run that stopped before it was complete; nothing of it was kept but ``log``, the
+    traceback file the message names (``None`` if even that could not be written)."""
+
+    def __init__(self, message: str, log: Path | None = None, exit_code: int = 1) -> None:
+        self.log = log
+        self.exit_code = exit_code  # the cause's, when it was one of ours
+        super().__init__(message)
+
+
 # --- warnings -----------------------------------------------------------------------------------
 
 

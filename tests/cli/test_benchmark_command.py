@@ -56,6 +56,34 @@ def test_benchmark_quick_writes_the_run_folder_and_the_store(ratings_file, tmp_p
     assert listed.returncode == 0 and "first" in listed.stdout
 
 
+def test_a_failed_run_leaves_only_the_log_its_error_names(tmp_path) -> None:
+    from movielens_lessons.experiments.store import append_run
+
+    runs = tmp_path / "runs"
+    board = pd.DataFrame({"protocol": ["p"], "model": ["ease"], "status": ["ok"],
+                          "ndcg@10": [0.3], "fit_seconds": [1.0]})
+    append_run(runs / "results.duckdb", {
+        "run_id": "done-run", "started_at": "2024-01-01T00:00:00+00:00", "wall_seconds": 1.0,
+        "name": "n", "dataset": "d", "quick": False, "out_dir": str(runs / "done-run")},
+        board, {}, {})
+    result = _cli("benchmark", "--config", str(TINY), "--dataset", "missing.csv", "--out",
+                  "runs/bad", "--quick", "--no-download", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1] == (
+        "error: run bad failed while loading the data: missing.csv: file not found; "
+        "no run folder was kept; traceback in runs/bad.failed/errors.log"), result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in runs.iterdir()) == ["bad.failed", "results.duckdb"]
+    assert "Traceback" in (runs / "bad.failed" / "errors.log").read_text()
+
+    listed = _cli("runs", "list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "done-run" in listed.stdout and "bad" not in listed.stdout
+    assert "1 failed run(s), not in the store" in listed.stderr
+    assert str(Path("runs") / "bad.failed" / "errors.log") in listed.stderr
+
+
 def test_runs_compare_prints_deltas(tmp_path) -> None:
     from movielens_lessons.experiments.store import append_run
 

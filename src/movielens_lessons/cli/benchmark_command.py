@@ -42,7 +42,9 @@ def benchmark_command(
     dataset: str | None = typer.Option(
         None, "--dataset", help="Release name or ratings file, instead of the config's."
     ),
-    out: Path | None = typer.Option(None, "--out", help="Run folder (default: runs/<timestamp>/)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Run folder, new or empty (default: runs/<timestamp>/)."
+    ),
     quick: bool = typer.Option(False, "--quick", help="The config's \\[quick] variant: small K grid."),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Where releases are looked for."),
     no_download: bool = typer.Option(False, "--no-download", help="Fail if the data is missing."),
@@ -89,13 +91,15 @@ def _store_path(store: Path | None) -> Path:
 def runs_list(
     store: Path | None = typer.Option(None, "--store", help="Results file (runs/results.duckdb)."),
 ) -> None:
-    """Every run in the results store, newest first."""
+    """Every run in the results store, newest first; then the logs of runs that failed beside it."""
     from rich.console import Console
     from rich.table import Table
 
+    from movielens_lessons.experiments.benchmark import failed_logs
     from movielens_lessons.experiments.store import list_runs
 
-    frame = list_runs(_store_path(store))
+    path = _store_path(store)
+    frame = list_runs(path)
     table = Table("run", "started (UTC)", "wall s", "name", "dataset", "quick", "models", "failed",
                   "skipped")
     r: Any  # a row of list_runs (pandas-stubs type each field as any scalar)
@@ -103,6 +107,12 @@ def runs_list(
         table.add_row(r.run_id, str(r.started_at)[:19], f"{r.wall_seconds:.0f}", r.name, r.dataset,
                       "yes" if r.quick else "", str(r.n_models), str(r.n_failed), str(r.n_skipped))
     Console(highlight=False, width=200).print(table)
+    # a run that failed as a whole is not in the store (it has no results); its log is the record
+    logs = failed_logs(path.parent)
+    if logs:
+        err_console.print(f"{len(logs)} failed run(s), not in the store; their logs:", markup=False)
+        for log in logs:
+            err_console.print(f"  {log}", markup=False)
 
 
 @runs_app.command("compare")

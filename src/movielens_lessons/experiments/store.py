@@ -3,6 +3,8 @@
 Tables: ``runs`` (one row per run: id, times, dataset, config and environment as JSON, output folder) and
 ``results`` (one row per run × protocol × model × metric: mean and CI bounds; costs are stored as metrics
 ``fit_seconds``, ``recommend_seconds``, ``peak_memory_mb`` with k NULL). ``runs compare A B`` joins the two.
+Only complete runs are stored: a run that fails as a whole leaves just ``<run>.failed/errors.log``
+(:mod:`movielens_lessons.experiments.benchmark`), so every row here has its run folder and results.
 """
 
 from __future__ import annotations
@@ -88,6 +90,34 @@ def append_run(store: str | os.PathLike[str], run_info: dict[str, Any], board: p
     except Exception:
         con.execute("ROLLBACK")
         raise
+    finally:
+        con.close()
+
+
+def remove_run(store: str | os.PathLike[str], run_id: str) -> None:
+    """Delete one run and its results (undoes :func:`append_run` when the run folder could not be
+    moved into place, so the store never lists a run without its folder)."""
+    con = _connect(store)
+    try:
+        con.execute("BEGIN")
+        con.execute("DELETE FROM results WHERE run_id = ?", [run_id])
+        con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+
+
+def has_run(store: str | os.PathLike[str], run_id: str) -> bool:
+    """Whether ``run_id`` is in the store (False when there is no store file yet)."""
+    if not Path(store).is_file():
+        return False
+    con = _connect(store, read_only=True)
+    try:
+        row = con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        return bool(row and row[0])
     finally:
         con.close()
 
