@@ -20,7 +20,7 @@ pytest.importorskip("lightfm")
 
 from movielens_lessons.models.factorization.lightfm_model import item_feature_matrix
 
-SMALL = {"n_factors": 8, "n_epochs": 30, "learning_rate": 0.05}
+SMALL = {"n_factors": 8, "n_epochs": 30}
 
 
 def cluster_movies() -> pd.DataFrame:
@@ -118,10 +118,10 @@ def test_numpy_scores_match_lightfm_predict(cluster_with_movies: Dataset, featur
     lib = LibLightFM(
         no_components=8,
         loss="warp",
-        learning_rate=0.05,
-        item_alpha=ours.regularization,
-        user_alpha=ours.regularization,
-        max_sampled=ours.max_sampled,
+        learning_rate=ours.settings_["learning_rate"],
+        item_alpha=ours.settings_["regularization"],
+        user_alpha=ours.settings_["regularization"],
+        max_sampled=ours.settings_["max_sampled"],
         random_state=42,
     )
     lib.fit(ds.implicit().tocoo(copy=True), item_features=f, epochs=30, num_threads=1)
@@ -187,3 +187,28 @@ def test_default_quality_reaches_peer(ml_small: Dataset) -> None:
         recs = model.recommend(test.user_ids[test.active_users], k=10)
         ndcg = evaluate(recs, test, split.train, k=10, metrics=["ndcg"], n_bootstrap=0).value("ndcg")
         assert ndcg >= 0.97 * peer, f"lightfm NDCG@10 {ndcg:.4f} < 97 % of peer {peer}"
+
+
+# --- settings chosen by the presence of item features ---------------------------------------------
+
+
+def test_unset_settings_follow_the_item_features(cluster_with_movies: Dataset) -> None:
+    from movielens_lessons.models.factorization.lightfm_model import AUTO_SETTINGS
+
+    with_meta = create_model("lightfm", n_epochs=2).fit(cluster_with_movies)
+    assert with_meta.settings_ == AUTO_SETTINGS["with features"]
+    plain = create_model("lightfm", n_epochs=2, item_features="none").fit(cluster_with_movies)
+    assert plain.settings_ == AUTO_SETTINGS["without features"]
+    assert plain.item_embeddings_.shape[1] == AUTO_SETTINGS["without features"]["n_factors"]
+    # a value given by the user is used as given, whichever the features
+    given = create_model("lightfm", n_epochs=2, item_features="none", n_factors=4, max_sampled=7)
+    assert given.fit(cluster_with_movies).settings_ == {
+        **AUTO_SETTINGS["without features"], "n_factors": 4, "max_sampled": 7
+    }
+
+
+def test_settings_survive_save_and_load(cluster_with_movies: Dataset, tmp_path: Path) -> None:
+    model = create_model("lightfm", n_epochs=2, item_features="none").fit(cluster_with_movies)
+    loaded = BaseRecommender.load(model.save(tmp_path / "lightfm"))
+    assert loaded.settings_ == model.settings_
+    assert all(type(loaded.settings_[k]) is type(v) for k, v in model.settings_.items())

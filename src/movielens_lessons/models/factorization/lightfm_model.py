@@ -19,6 +19,43 @@ combinations: genres+year with max_sampled 30 and regularization 1e-5 was best (
 of max_sampled 50 (0.1995 / 0.1202), 60 epochs (0.1980 / 0.1141) and regularization 3e-5 (0.1972 /
 0.1206). For the lesson (measured once on the P1 test part, not used for choosing): the peer setting
 scores NDCG@10 0.3014 without item features and 0.3240 with genres.
+
+Without item features (issue 15): those settings scored 0.82× / 0.88× their with-features validation
+NDCG@10 on ml-latest-small, so the four data-dependent settings are chosen by whether the items
+carry metadata (:data:`AUTO_SETTINGS`). Grid, one validation split per protocol as above (P1v random,
+P2v temporal), NDCG@10 P1v / P2v, item features "none", 40 epochs unless said (lr = learning rate,
+reg = regularization, f = n_factors, ms = max_sampled; the with-features defaults score 0.1789 /
+0.1219 with genres+year):
+
+- with-features defaults (lr 0.05, reg 1e-5, f 64, ms 30): 0.1460 / 0.1072
+- one change: reg 1e-4 0.1481 / 0.1058; reg 3e-4 0.1558 / 0.1108; 20 epochs 0.1600 / 0.1064;
+  lr 0.025 0.1583 / 0.1153; ms 10 0.1435 / 0.1090; f 32 0.1556 / 0.1082
+- lr × reg × epochs: lr 0.025 reg 3e-4: 20 ep 0.1605 / 0.1153, 40 ep 0.1674 / 0.1124, 60 ep
+  0.1640 / 0.1151; lr 0.025 reg 1e-3: 20 ep 0.1544 / 0.1142, 40 ep 0.1642 / 0.1155; lr 0.01
+  (reg 3e-4 or 1e-3, 20 or 40 ep) 0.1225-0.1470 / 0.0979-0.1069; lr 0.05 reg 3e-4 20 ep 0.1608 /
+  0.1178
+- on lr 0.025 reg 3e-4 40 ep: f 128 0.1727 / 0.1145; ms 50 0.1680 / 0.1152; f 32 0.1585 / 0.1108;
+  f 128 and ms 50 0.1769 / 0.1165; lr 0.05 reg 3e-4 20 ep f 128 0.1622 / 0.1101
+- on lr 0.025 reg 3e-4 f 128 ms 50: 20 ep 0.1707 / 0.1158; 60 ep 0.1710 / 0.1132; f 192 0.1724 /
+  0.1107; warp-kos 0.1660 / 0.1101; lr 0.05 20 ep 0.1595 / 0.1074; reg 1e-3 0.1748 / 0.1193;
+  ms 100 0.1755 / 0.1188; **reg 1e-3 and ms 100: 0.1792 / 0.1191 (chosen)**
+- items described by interaction counts instead (log2 popularity buckets, year first rated; a
+  trial patch, not kept in the code): 0.1562-0.1635 / 0.1076-0.1110.
+
+The last four candidates on synthetic data (``data synth``, genres drawn from the same factors as the
+ratings), without features, P1v / P2v, on A = 2,000 users × 3,000 items × 150k ratings and B = 1,500 ×
+12,000 × 60k: reg 3e-4 ms 50 A 0.1997 / 0.2425, B 0.1691 / 0.1735; reg 1e-3 A 0.2018 / 0.2342, B
+0.1757 / 0.1859; ms 100 A 0.2012 / 0.2451, B 0.1650 / 0.1743; reg 1e-3 and ms 100 A 0.1999 / 0.2360,
+B 0.1805 / 0.1855: the best mean over the six splits (0.1834), and the best on ml-latest-small. For
+scale, the with-features defaults *with* genres: A 0.1801 / 0.2108, B 0.1544 / 0.1658 (without
+genres, A 0.1531 / 0.1832, B P1v 0.1382). The chosen settings *with* features were not kept as the
+one default: ``lr 0.025 reg 3e-4 f 128 ms 50`` with genres+year was better on ml-latest-small (0.1811
+/ 0.1281) but worse on both synthetic sets (A 0.1624 / 0.1811, B 0.1444 / 0.1587), so items with
+metadata keep the settings above.
+
+Each line is one run of ``benchmarks/validation_grid.py lightfm SETTINGS... [--no-movies]
+[--data-dir DIR]`` (the synthetic sets: ``data synth --users 2000 --items 3000 --ratings 150000
+--seed 1 --factors 12`` and ``--users 1500 --items 12000 --ratings 60000 --seed 2 --factors 6``).
 """
 
 from __future__ import annotations
@@ -37,6 +74,17 @@ from movielens_lessons.models.base import BaseRecommender
 ItemFeatures = Literal["none", "genres", "genres+year"]
 _ITEM_FEATURES = ("none", "genres", "genres+year")
 _LOSSES = ("warp", "bpr", "warp-kos", "logistic")
+
+#: What a ``None`` setting becomes, by whether the items carry metadata features (genres, decade):
+#: chosen on validation splits of several shapes (see the module docstring). Without metadata LightFM
+#: is plain WARP factorisation, which wants more factors, a smaller step, a 100× stronger L2 penalty
+#: and more negatives sampled per positive.
+AUTO_SETTINGS: dict[str, dict[str, float | int]] = {
+    "with features": {"n_factors": 64, "learning_rate": 0.05, "regularization": 1e-5,
+                      "max_sampled": 30},
+    "without features": {"n_factors": 128, "learning_rate": 0.025, "regularization": 1e-3,
+                         "max_sampled": 100},
+}  # fmt: skip
 
 
 def item_feature_matrix(
@@ -94,21 +142,24 @@ class LightFM(BaseRecommender):
     """LightFM with a WARP or BPR loss, optionally with genre / release-decade item features.
 
     ``n_factors`` is LightFM's ``no_components``; ``regularization`` is its per-sample L2 penalty on
-    both item and user parameters (``item_alpha`` = ``user_alpha``). LightFM's SGD is Hogwild across
-    threads, so only ``num_threads=1`` (the default) makes a seeded fit reproducible.
+    both item and user parameters (``item_alpha`` = ``user_alpha``). Left at ``None``, these two,
+    ``learning_rate`` and ``max_sampled`` take :data:`AUTO_SETTINGS`' values for items with metadata
+    features or for items without (no ``movies``, or ``item_features="none"``); ``settings_`` holds
+    the values used. LightFM's SGD is Hogwild across threads, so only ``num_threads=1`` (the
+    default) makes a seeded fit reproducible.
     """
 
     name = "lightfm"
 
     def __init__(
         self,
-        n_factors: int = 64,
+        n_factors: int | None = None,
         loss: str = "warp",
-        learning_rate: float = 0.05,
-        regularization: float = 1e-5,
+        learning_rate: float | None = None,
+        regularization: float | None = None,
         n_epochs: int = 40,
         item_features: ItemFeatures = "genres+year",
-        max_sampled: int = 30,
+        max_sampled: int | None = None,
         random_state: int | None = 42,
         num_threads: int = 1,
     ) -> None:
@@ -122,18 +173,28 @@ class LightFM(BaseRecommender):
         self.random_state = random_state
         self.num_threads = num_threads
 
+    def resolve_settings(self, has_features: bool) -> dict[str, float | int]:
+        """The four data-dependent settings: each one given, or (``None``) the default for items
+        with (``has_features``) or without metadata features (:data:`AUTO_SETTINGS`)."""
+        auto = AUTO_SETTINGS["with features" if has_features else "without features"]
+        return {k: auto[k] if getattr(self, k) is None else getattr(self, k) for k in auto}
+
     def _check_params(self) -> None:
         if self.loss not in _LOSSES:
             raise ConfigError(f"loss must be one of {', '.join(_LOSSES)}; got {self.loss!r}")
         for key in ("n_factors", "n_epochs", "max_sampled", "num_threads"):
             value = getattr(self, key)
+            if value is None and key in AUTO_SETTINGS["with features"]:
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ConfigError(f"{key} must be a positive integer, got {value!r}")
         for key in ("learning_rate", "regularization"):
             value = getattr(self, key)
+            if value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ConfigError(f"{key} must be a non-negative number, got {value!r}")
-        if self.learning_rate <= 0:
+        if self.learning_rate is not None and self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be positive, got {self.learning_rate!r}")
 
     def _fit(self, dataset: Dataset) -> None:
@@ -141,13 +202,15 @@ class LightFM(BaseRecommender):
 
         self._check_params()
         features, names = item_feature_matrix(dataset, self.item_features)
+        # only identity columns: no item has metadata, so the settings for plain factorisation
+        self.settings_ = self.resolve_settings(has_features=features.shape[1] > dataset.n_items)
         model = _LightFM(
-            no_components=int(self.n_factors),
+            no_components=int(self.settings_["n_factors"]),
             loss=self.loss,
-            learning_rate=float(self.learning_rate),
-            item_alpha=float(self.regularization),
-            user_alpha=float(self.regularization),
-            max_sampled=int(self.max_sampled),
+            learning_rate=float(self.settings_["learning_rate"]),
+            item_alpha=float(self.settings_["regularization"]),
+            user_alpha=float(self.settings_["regularization"]),
+            max_sampled=int(self.settings_["max_sampled"]),
             random_state=self.random_state,
         )
         # copy: the dataset's cached view is read-only and LightFM's Cython wants writable buffers
@@ -192,6 +255,8 @@ class LightFM(BaseRecommender):
             "item_features_indices_": f.indices,
             "item_features_indptr_": f.indptr,
             "feature_names_": self.feature_names_.astype(str),
+            "settings_names_": np.array(list(self.settings_), dtype=str),
+            "settings_values_": np.array(list(self.settings_.values()), dtype=np.float64),
         }
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
@@ -200,6 +265,12 @@ class LightFM(BaseRecommender):
         self.item_embeddings_ = state["item_embeddings_"]
         self.item_biases_ = state["item_biases_"]
         self.feature_names_ = state["feature_names_"]
+        if "settings_names_" in state:  # older saves: their settings are their parameters
+            values = state["settings_values_"].tolist()
+            self.settings_ = {
+                str(k): int(v) if k in ("n_factors", "max_sampled") else float(v)
+                for k, v in zip(state["settings_names_"].tolist(), values, strict=True)
+            }
         self.item_features_ = sp.csr_matrix(
             (
                 state["item_features_data_"],
