@@ -15,7 +15,7 @@ from typing import Any
 from movielens_lessons.errors import ConfigError
 
 #: Keys of a ``[models.NAME]`` table that are not constructor parameters.
-MODEL_META_KEYS = ("tuned_by", "tuned_validation")
+MODEL_META_KEYS = ("tuned_by", "tuned_validation", "cheaper")
 #: Key of a ``[models.NAME]`` sub-table of per-protocol overrides, ``[models.NAME.protocols.P]``.
 PROTOCOLS_KEY = "protocols"
 
@@ -42,6 +42,9 @@ class ModelConfig:
     tuned_by: str | None = None
     tuned_validation: str | None = None
     protocol_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the settings ``--quick`` made cheaper than the full run's, e.g. ``"n_epochs = 10"`` (the
+    #: report labels those rows); kept in a resolved config, so a rerun is labelled the same
+    cheaper: str | None = None
 
     def params_for(self, protocol: str) -> dict[str, Any]:
         """The parameters used on ``protocol``: ``params`` with that protocol's overrides on top."""
@@ -123,6 +126,7 @@ class BenchmarkConfig:
                             for p in self.protocols]
         out["models"] = {m.name: _drop_none({**m.params, "tuned_by": m.tuned_by,
                                              "tuned_validation": m.tuned_validation,
+                                             "cheaper": m.cheaper,
                                              PROTOCOLS_KEY: copy.deepcopy(m.protocol_params)
                                              or None})
                          for m in self.models}
@@ -132,14 +136,25 @@ class BenchmarkConfig:
 
 
 def _with_quick(model: ModelConfig, quick: dict[str, Any]) -> ModelConfig:
-    """``model`` with ``[quick.params.NAME]`` applied on top of every protocol's parameters."""
+    """``model`` with ``[quick.params.NAME]`` applied on top of every protocol's parameters, and
+    its ``[quick.params.NAME.protocols.P]`` tables on top of protocol P's."""
     if not quick:
         return model
+    shared = {k: v for k, v in quick.items() if k != PROTOCOLS_KEY}
+    quick_protocols: dict[str, dict[str, Any]] = quick.get(PROTOCOLS_KEY, {})
     # a per-protocol value of a key that --quick sets would win over it in params_for: drop it
-    per_protocol = {p: {k: v for k, v in t.items() if k not in quick}
+    per_protocol = {p: {k: v for k, v in t.items() if k not in shared}
                     for p, t in model.protocol_params.items()}
-    return replace(model, params={**model.params, **quick},
-                   protocol_params={p: t for p, t in per_protocol.items() if t})
+    for p, t in quick_protocols.items():
+        per_protocol[p] = {**per_protocol.get(p, {}), **t}
+    label = "; ".join(
+        [", ".join(f"{k} = {v!r}" for k, v in shared.items())] * bool(shared)
+        + [f"on {p}: " + ", ".join(f"{k} = {v!r}" for k, v in t.items())
+           for p, t in quick_protocols.items()]
+    )
+    return replace(model, params={**model.params, **shared},
+                   protocol_params={p: t for p, t in per_protocol.items() if t},
+                   cheaper=label if model.cheaper is None else f"{model.cheaper}; {label}")
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:

@@ -174,7 +174,10 @@ def config_from_dict(data: dict[str, Any], source: str | None = None) -> Benchma
                               f"{', '.join(MODELS)}")
     if "params" in quick:
         for n, t in _table(quick["params"], "quick.params", src).items():
-            _table(t, f"quick.params.{n}", src)
+            t = _table(t, f"quick.params.{n}", src)
+            if PROTOCOLS_KEY in t:  # [quick.params.NAME.protocols.P]: cheaper on P only
+                _protocol_params(t[PROTOCOLS_KEY], f"quick.params.{n}",
+                                 [p.name for p in protocols], src)
 
     pt = ds.get("positive_threshold")
     rt = ev.get("relevance_threshold")

@@ -89,6 +89,17 @@ def protocol_params_html(config: BenchmarkConfig, protocol: str) -> str:
     return "<p>Parameters set for this protocol only: " + "; ".join(items) + ".</p>"
 
 
+def cheaper_html(config: BenchmarkConfig) -> str:
+    """One paragraph naming the settings a ``--quick`` run made cheaper (empty if none)."""
+    items = [f"<code>{html.escape(m.name)}</code> {html.escape(m.cheaper)}"
+             for m in config.models if m.cheaper]
+    if not items:
+        return ""
+    return ("<p class='cheaper'><strong>Cheaper settings:</strong> this quick run trained these "
+            "models with cheaper settings than the full run (so their rows are not the "
+            "leaderboard's): " + "; ".join(items) + ".</p>")
+
+
 def explanations_html(protocol: ProtocolRun, pngs: dict[str, bytes]) -> str:
     """The protocol's explanation figures with their captions (empty if no model was explained)."""
     parts = []
@@ -131,6 +142,7 @@ def write_report(out_dir: Path, config: BenchmarkConfig, board: pd.DataFrame,
         f"α = {config.alpha}).</p>",
         f"<p>Rerun: <code>movielens-lessons benchmark --config "
         f"{esc(str((run_dir or out_dir) / 'config.toml'))}</code></p>",
+        cheaper_html(config),
     ]
     for p in protocols:
         name = p.config.name
