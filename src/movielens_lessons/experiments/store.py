@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +75,7 @@ def result_rows(run_id: str, board: pd.DataFrame) -> pd.DataFrame:
 def append_run(store: str | os.PathLike[str], run_info: dict[str, Any], board: pd.DataFrame,
                config: dict[str, Any], environment: dict[str, Any]) -> None:
     """Add one run (its leaderboard in long form) to the store, creating the file if needed."""
-    con = _connect(store)
-    try:
-        con.execute("BEGIN")
+    with _transaction(store) as con:
         con.execute(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_info["run_id"], run_info["started_at"], run_info["wall_seconds"],
@@ -86,22 +86,23 @@ def append_run(store: str | os.PathLike[str], run_info: dict[str, Any], board: p
         )
         rows = result_rows(run_info["run_id"], board)  # noqa: F841 - read by DuckDB by name
         con.execute("INSERT INTO results SELECT * FROM rows")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.close()
 
 
 def remove_run(store: str | os.PathLike[str], run_id: str) -> None:
     """Delete one run and its results (undoes :func:`append_run` when the run folder could not be
     moved into place, so the store never lists a run without its folder)."""
+    with _transaction(store) as con:
+        con.execute("DELETE FROM results WHERE run_id = ?", [run_id])
+        con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
+
+
+@contextmanager
+def _transaction(store: str | os.PathLike[str]) -> Iterator[Any]:
+    """A connection inside one transaction: committed if the block succeeds, rolled back if not."""
     con = _connect(store)
     try:
         con.execute("BEGIN")
-        con.execute("DELETE FROM results WHERE run_id = ?", [run_id])
-        con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
+        yield con
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
