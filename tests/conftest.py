@@ -70,3 +70,19 @@ def tiny_ratings() -> pd.DataFrame:
 @pytest.fixture
 def tiny(tiny_ratings: pd.DataFrame) -> Dataset:
     return Dataset.from_frame(tiny_ratings, name="tiny")
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The test run's one SparkSession (``local[2]``; starting one costs ~5-20 s, so it is shared).
+
+    Skipped without pyspark outside CI; in CI a missing pyspark or Java fails."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install the spark extra for the spark tests")
+        pytest.skip("pyspark is not installed (pip install 'movielens-lessons[spark]')")
+    from movielens_lessons.spark.session import spark_session
+
+    return spark_session("local[2]")

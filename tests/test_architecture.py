@@ -34,16 +34,19 @@ ALLOWED: dict[str, set[str]] = {
     "evaluation": {"data"},
     "reporting": set(),
     "eda": {"data", "features", "reporting"},
-    "models": {"data", "features", "evaluation"},
-    "experiments": {"data", "features", "evaluation", "models", "reporting"},
+    "spark": {"data", "evaluation"},
+    "models": {"data", "features", "evaluation", "spark"},
+    "experiments": {"data", "features", "evaluation", "models", "reporting", "spark"},
     "serving": {"data", "features", "evaluation", "models", "experiments", "reporting"},
-    "cli": {"data", "features", "evaluation", "models", "experiments", "eda", "reporting", "serving"},
+    "cli": {"data", "features", "evaluation", "models", "experiments", "eda", "reporting", "serving",
+            "spark"},
     "__main__": {"cli"},
 }
 
-#: Frameworks that only their own ``models/<framework>/`` subpackage may load.
+#: Frameworks that only their own ``models/<framework>/`` subpackage may load (and, for Spark, the
+#: ``spark`` package: the session, data path and evaluation that its models and the main job share).
 HEAVY = ("pyspark", "torch", "tensorflow", "keras")
-FRAMEWORK_PACKAGES = ("models.spark", "models.torch", "models.tf")
+FRAMEWORK_PACKAGES = ("models.spark", "models.torch", "models.tf", "spark")
 
 
 @dataclass(frozen=True)

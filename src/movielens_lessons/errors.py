@@ -105,6 +105,11 @@ class MissingExtraError(MovieLensError, ImportError):
         )
 
 
+class SystemDependencyError(MovieLensError, RuntimeError):
+    """A program outside Python that a framework needs (Java for Spark) is missing or too old; the
+    message says which, what was found and how to install it."""
+
+
 # --- experiments --------------------------------------------------------------------------------
 
 

@@ -51,6 +51,16 @@ _SPECS = (
     ModelSpec("explicit-als", "movielens_lessons.models.factorization.explicit_als:ExplicitALS", "explicit"),
     ModelSpec("svd", "movielens_lessons.models.factorization.funk_svd:FunkSVD", "explicit"),
     ModelSpec(
+        "spark-als", "movielens_lessons.models.spark.als:SparkALS", "explicit", "spark", ("pyspark",)
+    ),
+    ModelSpec(
+        "spark-als-implicit",
+        "movielens_lessons.models.spark.als:SparkALSImplicit",
+        "implicit",
+        "spark",
+        ("pyspark",),
+    ),
+    ModelSpec(
         "xgboost-ranker",
         "movielens_lessons.models.boosting.ranker.model:XGBoostRanker",
         "implicit",

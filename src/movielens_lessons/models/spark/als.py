@@ -1,0 +1,263 @@
+"""ALS trained by Spark MLlib (``pyspark.ml.recommendation.ALS``), served from its factors in NumPy.
+
+``spark-als`` predicts ratings: ``r̂_ui = μ + b_u + b_i + p_u · q_i``, where the damped biases are
+averages computed by Spark SQL and ALS factorises what they leave (Spark's ALS has no bias terms, and
+plain factors on raw ratings need far more regularisation to reach the same RMSE). ``spark-als-implicit``
+is Hu, Koren & Volinsky's implicit ALS (``implicitPrefs=True``): every interaction is a positive with
+confidence ``1 + alpha``; scores are ``p_u · q_i``.
+
+Training goes through Spark from the start: the interactions become a Spark DataFrame (internal ids,
+via Arrow, no pandas detour), and Spark fits. The learned factors are then collected, so a trained
+model recommends, predicts, folds nothing and saves like every other model (``arrays.npz``), and is
+served and evaluated without a JVM. When the Spark model is still in memory (a model just fitted),
+``save`` also writes it with Spark ML's own writer to ``spark_model/``, loadable with
+``pyspark.ml.recommendation.ALSModel.load``. ``coldStartStrategy="drop"``: Spark never returns NaN;
+unknown users and items are handled by the base class (popularity fallback; the baseline rating).
+Seeded: the same data, seed and block counts give the same factors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.errors import ConfigError
+from movielens_lessons.models.base import BaseRecommender
+
+#: Spark ML's folder inside a saved model, written when the fitted Spark model is in memory.
+SPARK_MODEL_DIR = "spark_model"
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _non_negative(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"{name} must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+class _SparkALSBase(BaseRecommender):
+    """Shared fitting: a DataFrame of (user, item, value) → ``pyspark.ml`` ALS → NumPy factors."""
+
+    implicit_prefs = False
+    # set by the subclasses' constructors
+    n_factors: int
+    regularization: float
+    n_epochs: int
+    n_blocks: int
+    random_state: int
+    spark_master: str | None
+
+    def _als_params(self, alpha: float) -> dict[str, Any]:
+        """``pyspark.ml`` ALS keywords from this model's settings (checked; no Spark needed)."""
+        blocks = _positive_int("n_blocks", self.n_blocks)
+        return dict(
+            rank=_positive_int("n_factors", self.n_factors),
+            maxIter=_positive_int("n_epochs", self.n_epochs),
+            regParam=_non_negative("regularization", self.regularization),
+            alpha=_non_negative("alpha", alpha),
+            implicitPrefs=self.implicit_prefs,
+            numUserBlocks=blocks,
+            numItemBlocks=blocks,
+            userCol="user",
+            itemCol="item",
+            ratingCol="value",
+            coldStartStrategy="drop",
+            seed=int(self.random_state),
+        )
+
+    def _fit_factors(self, dataset: Dataset, users: np.ndarray, items: np.ndarray,
+                     values: np.ndarray, alpha: float = 1.0) -> None:
+        """Fit Spark's ALS on (internal user, internal item, value) triples and keep its factors as
+        ``user_factors_`` ``(n_users, n_factors)`` and ``item_factors_`` ``(n_items, n_factors)``."""
+        import pyarrow as pa
+        from pyspark.ml.recommendation import ALS
+
+        from movielens_lessons.spark.session import spark_session
+
+        params = self._als_params(alpha)  # checked before Spark starts
+        spark = spark_session(self.spark_master)
+        als = ALS(**params)
+        table = pa.table({
+            "user": users.astype(np.int32),
+            "item": items.astype(np.int32),
+            "value": values.astype(np.float32),
+        })  # fmt: skip
+        self._spark_model = als.fit(spark.createDataFrame(table))
+        rank = int(self.n_factors)
+        # users or items ALS never saw (none here: every id has a training row) stay at zero
+        self.user_factors_ = _collect(self._spark_model.userFactors, dataset.n_users, rank)
+        self.item_factors_ = _collect(self._spark_model.itemFactors, dataset.n_items, rank)
+
+    def _score(self, users: np.ndarray) -> np.ndarray:
+        return self.user_factors_[users] @ self.item_factors_.T
+
+    def _item_vectors(self) -> np.ndarray | None:
+        return self.item_factors_
+
+    def _get_state(self) -> dict[str, np.ndarray]:
+        return {"user_factors_": self.user_factors_, "item_factors_": self.item_factors_}
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        self.user_factors_ = state["user_factors_"]
+        self.item_factors_ = state["item_factors_"]
+
+    def _save_files(self, folder: Path) -> None:
+        spark_model = getattr(self, "_spark_model", None)
+        if spark_model is not None:  # a loaded model has only its factors: nothing for Spark
+            spark_model.write().overwrite().save(str(folder / SPARK_MODEL_DIR))
+
+
+def _collect(factors: Any, n: int, rank: int) -> np.ndarray:
+    """A Spark ``(id, features)`` factor DataFrame as a float32 ``(n, rank)`` array, row = id."""
+    table = factors.toArrow()
+    ids = table.column("id").to_numpy()
+    out = np.zeros((n, rank), dtype=np.float32)
+    if len(ids):
+        out[ids] = np.asarray(table.column("features").to_pylist(), dtype=np.float32)
+    return out
+
+
+class SparkALSImplicit(_SparkALSBase):
+    """Implicit-feedback ALS on Spark: ``n_factors`` (Spark's ``rank``), ``regularization``
+    (``regParam``), ``n_epochs`` (``maxIter``), confidence ``alpha``, ``n_blocks`` user and item
+    blocks, seeded by ``random_state``; ``spark_master`` overrides ``$SPARK_MASTER`` / ``local[*]``
+    when this fit starts the process's Spark session."""
+
+    name = "spark-als-implicit"
+    feedback = "implicit"
+    implicit_prefs = True
+
+    def __init__(
+        self,
+        n_factors: int = 64,
+        regularization: float = 0.1,
+        n_epochs: int = 15,
+        alpha: float = 0.3,
+        n_blocks: int = 4,
+        random_state: int = 42,
+        spark_master: str | None = None,
+    ) -> None:
+        self.n_factors = n_factors
+        self.regularization = regularization
+        self.n_epochs = n_epochs
+        self.alpha = alpha
+        self.n_blocks = n_blocks
+        self.random_state = random_state
+        self.spark_master = spark_master
+
+    def _fit(self, dataset: Dataset) -> None:
+        x = dataset.implicit("binary").tocoo()
+        self._fit_factors(dataset, x.row, x.col, x.data, alpha=self.alpha)
+
+
+class SparkALS(_SparkALSBase):
+    """Explicit ratings on Spark: damped user and item biases (``bias_damping`` pseudo-ratings at
+    the mean, computed with Spark SQL) plus ALS factors of the residuals; the other settings as
+    :class:`SparkALSImplicit` (``alpha`` is unused). Predictions are clipped to the rating scale."""
+
+    name = "spark-als"
+    feedback = "explicit"
+
+    def __init__(
+        self,
+        n_factors: int = 10,
+        regularization: float = 0.1,
+        n_epochs: int = 10,
+        bias_damping: float = 5.0,
+        n_blocks: int = 4,
+        random_state: int = 42,
+        spark_master: str | None = None,
+    ) -> None:
+        self.n_factors = n_factors
+        self.regularization = regularization
+        self.n_epochs = n_epochs
+        self.bias_damping = bias_damping
+        self.n_blocks = n_blocks
+        self.random_state = random_state
+        self.spark_master = spark_master
+
+    def _fit(self, dataset: Dataset) -> None:
+        from movielens_lessons.spark.session import spark_session
+
+        damping = _non_negative("bias_damping", self.bias_damping)
+        self._als_params(1.0)  # every parameter checked before Spark starts
+        users, items = np.asarray(dataset.users), np.asarray(dataset.items)
+        ratings = np.asarray(dataset.ratings, dtype=np.float64)
+        low, high = dataset.rating_scale  # type: ignore[misc]
+        self.rating_scale_ = np.array([low, high], dtype=np.float32)
+        spark = spark_session(self.spark_master)
+        self.global_mean_, self.item_bias_, self.user_bias_ = _biases(
+            spark, users, items, ratings, damping, dataset.n_users, dataset.n_items
+        )
+        residual = ratings - self.global_mean_ - self.item_bias_[items] - self.user_bias_[users]
+        self._fit_factors(dataset, users, items, residual)
+
+    def _predict_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Predicted ratings per pair of internal ids; an unknown side (-1) drops its bias and the
+        factor term."""
+        users, items = np.asarray(users), np.asarray(items)
+        known_u, known_i = users >= 0, items >= 0
+        out = np.full(len(users), self.global_mean_, dtype=np.float64)
+        out[known_u] += self.user_bias_[users[known_u]]
+        out[known_i] += self.item_bias_[items[known_i]]
+        both = known_u & known_i
+        out[both] += np.einsum(
+            "nd,nd->n", self.user_factors_[users[both]], self.item_factors_[items[both]]
+        )
+        return np.clip(out, self.rating_scale_[0], self.rating_scale_[1]).astype(np.float32)
+
+    def _score(self, users: np.ndarray) -> np.ndarray:
+        scores = (
+            self.global_mean_ + self.user_bias_[users, None] + self.item_bias_[None, :]
+            + self.user_factors_[users] @ self.item_factors_.T
+        )  # fmt: skip
+        return np.clip(scores, self.rating_scale_[0], self.rating_scale_[1]).astype(np.float32)
+
+    def _get_state(self) -> dict[str, np.ndarray]:
+        return {
+            **super()._get_state(),
+            "global_mean_": np.array(self.global_mean_),
+            "user_bias_": self.user_bias_,
+            "item_bias_": self.item_bias_,
+            "rating_scale_": self.rating_scale_,
+        }
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        super()._set_state(state)
+        self.global_mean_ = float(state["global_mean_"])
+        self.user_bias_ = state["user_bias_"]
+        self.item_bias_ = state["item_bias_"]
+        self.rating_scale_ = state["rating_scale_"]
+
+
+def _biases(spark: Any, users: np.ndarray, items: np.ndarray, ratings: np.ndarray, damping: float,
+            n_users: int, n_items: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """``(μ, b_i, b_u)`` computed by Spark SQL: ``b_i = Σ(r − μ) / (n_i + damping)``, then
+    ``b_u = Σ(r − μ − b_i) / (n_u + damping)``; float64 arrays indexed by internal id."""
+    import pyarrow as pa
+    from pyspark.sql import functions as F
+
+    frame = spark.createDataFrame(pa.table({"user": users.astype(np.int32),
+                                            "item": items.astype(np.int32), "r": ratings}))
+    mu = float(frame.agg(F.avg("r")).first()[0])
+    item = frame.groupBy("item").agg((F.sum(F.col("r") - mu) / (F.count("r") + damping)).alias("b"))
+    item_bias = _dense(item.toArrow(), "item", n_items)
+    with_item = frame.join(item.withColumnRenamed("b", "bi"), "item")
+    user = with_item.groupBy("user").agg(
+        (F.sum(F.col("r") - mu - F.col("bi")) / (F.count("r") + damping)).alias("b")
+    )
+    return mu, item_bias, _dense(user.toArrow(), "user", n_users)
+
+
+def _dense(table: Any, key: str, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=np.float64)
+    out[table.column(key).to_numpy()] = table.column("b").to_numpy()
+    return out

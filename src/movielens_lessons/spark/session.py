@@ -1,0 +1,109 @@
+"""One SparkSession per process, configured for a laptop by default and for a cluster on request.
+
+``spark_session()`` checks Java first (Spark 4 needs Java 17 or newer) and turns a missing or old Java
+into one :class:`~movielens_lessons.errors.SystemDependencyError` line instead of a py4j traceback.
+The master is, in order: the ``master`` argument, ``$SPARK_MASTER``, ``local[*]``. Settings for a real
+cluster (executor memory, shuffle partitions, a checkpoint folder for long ALS runs, any other
+``spark.*`` key) come from ``conf`` (a benchmark config's ``[spark]`` table, for instance); the
+defaults suit one machine: few shuffle partitions, no web UI, Arrow transfers from pandas.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from movielens_lessons.errors import MissingExtraError, SystemDependencyError
+
+#: The oldest Java that Spark 4 runs on.
+MIN_JAVA = 17
+#: Settings for one machine; any key of ``conf`` wins over them.
+LOCAL_DEFAULTS: dict[str, str] = {
+    # 200 shuffle partitions (Spark's default) is 200 tiny tasks per shuffle on ml-latest-small
+    "spark.sql.shuffle.partitions": "8",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",  # stage bars would break the CLI's own progress
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.driver.memory": "4g",
+}
+
+
+def java_version(java: str | None = None) -> int:
+    """The major version of ``java`` (default: ``$JAVA_HOME/bin/java``, else ``java`` on the PATH).
+
+    Raises :class:`SystemDependencyError` naming what was looked for when there is none or its
+    version cannot be read."""
+    if java is None:
+        home = os.environ.get("JAVA_HOME")
+        java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if java is None or not Path(java).exists():
+        raise SystemDependencyError(
+            f"Spark needs Java {MIN_JAVA} or newer, and no java was found (JAVA_HOME is "
+            f"{os.environ.get('JAVA_HOME') or 'unset'}, none on PATH); install it, e.g. "
+            "apt-get install openjdk-17-jre-headless"
+        )
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SystemDependencyError(f"{java} -version failed: {exc}") from None
+    # `java -version` writes to stderr: 'openjdk version "17.0.15"' or 'java version "1.8.0_402"'
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if match is None:
+        raise SystemDependencyError(f"could not read the Java version from {java} -version")
+    major = int(match.group(1))
+    return int(match.group(2) or 0) if major == 1 else major
+
+
+def check_java(java: str | None = None) -> int:
+    """The Java major version, or :class:`SystemDependencyError` when it is older than :data:`MIN_JAVA`."""
+    major = java_version(java)
+    if major < MIN_JAVA:
+        raise SystemDependencyError(
+            f"Spark needs Java {MIN_JAVA} or newer, found Java {major}; install a newer one "
+            "(e.g. apt-get install openjdk-17-jre-headless) and point JAVA_HOME at it"
+        )
+    return major
+
+
+def session_conf(
+    master: str | None = None, conf: Mapping[str, Any] | None = None
+) -> tuple[str, dict[str, str]]:
+    """The master URL and the settings :func:`spark_session` would use (no Spark started)."""
+    url = master or os.environ.get("SPARK_MASTER") or "local[*]"
+    settings = dict(LOCAL_DEFAULTS) if url.startswith("local") else {
+        "spark.sql.execution.arrow.pyspark.enabled": "true"
+    }
+    settings.update({str(k): str(v) for k, v in (conf or {}).items()})
+    return url, settings
+
+
+def spark_session(
+    master: str | None = None,
+    conf: Mapping[str, Any] | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    app_name: str = "movielens-lessons",
+) -> Any:
+    """The process's SparkSession, created on first use (later calls return the same one, whose
+    master and settings were fixed when it started). ``checkpoint_dir`` cuts the lineage of long
+    iterative jobs (ALS); it is set on every call."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise MissingExtraError("pyspark", "spark") from None
+    active = SparkSession.getActiveSession()
+    if active is None:
+        check_java()
+        url, settings = session_conf(master, conf)
+        builder = SparkSession.builder.master(url).appName(app_name)
+        for key, value in settings.items():
+            builder = builder.config(key, value)
+        active = builder.getOrCreate()
+        active.sparkContext.setLogLevel("ERROR")
+    if checkpoint_dir is not None:
+        active.sparkContext.setCheckpointDir(str(checkpoint_dir))
+    return active
