@@ -10,10 +10,12 @@ defaults suit one machine: few shuffle partitions, no web UI, Arrow transfers fr
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -90,7 +92,8 @@ def spark_session(
 ) -> Any:
     """The process's SparkSession, created on first use (later calls return the same one, whose
     master and settings were fixed when it started). ``checkpoint_dir`` cuts the lineage of long
-    iterative jobs (ALS); it is set on every call."""
+    iterative jobs (ALS); it is set on every call. A local session starts with a temporary one
+    (removed at exit); on a cluster give a folder every executor reaches (HDFS, S3, DBFS)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -104,6 +107,11 @@ def spark_session(
             builder = builder.config(key, value)
         active = builder.getOrCreate()
         active.sparkContext.setLogLevel("ERROR")
+        if checkpoint_dir is None and url.startswith("local"):
+            # ALS checkpoints every 10 iterations only where a folder is set; without one, ~25
+            # iterations already overflowed the JVM's stack with the lineage (measured)
+            checkpoint_dir = tempfile.mkdtemp(prefix="movielens-spark-checkpoints-")
+            atexit.register(shutil.rmtree, checkpoint_dir, True)
     if checkpoint_dir is not None:
         active.sparkContext.setCheckpointDir(str(checkpoint_dir))
     return active

@@ -85,3 +85,11 @@ def test_spark_writes_its_own_model_and_the_npz_serves_without_it(
 def test_bad_settings_are_refused(cluster_data: Dataset, bad: dict) -> None:
     with pytest.raises(ConfigError, match=next(iter(bad))):
         create_model("spark-als-implicit", **bad).fit(cluster_data)
+
+
+def test_implicit_confidence_follows_the_weighting(cluster_data: Dataset) -> None:
+    binary = create_model("spark-als-implicit", **SMALL, weighting="binary").fit(cluster_data)
+    rating = create_model("spark-als-implicit", **SMALL, weighting="rating").fit(cluster_data)
+    assert not np.allclose(binary.item_factors_, rating.item_factors_)
+    with pytest.raises(ConfigError, match="weighting must be one of binary, rating, log"):
+        create_model("spark-als-implicit", weighting="counts").fit(cluster_data)

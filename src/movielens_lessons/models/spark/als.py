@@ -14,6 +14,19 @@ served and evaluated without a JVM. When the Spark model is still in memory (a m
 ``pyspark.ml.recommendation.ALSModel.load``. ``coldStartStrategy="drop"``: Spark never returns NaN;
 unknown users and items are handled by the base class (popularity fallback; the baseline rating).
 Seeded: the same data, seed and block counts give the same factors.
+
+Defaults, chosen on ``tune``'s validation splits of ml-latest-small (both protocols, P2v temporal /
+P1v random) with ``benchmarks/spark_als.py --validation --only MODEL --param MODEL.KEY=VALUE``:
+
+- ``spark-als`` (RMSE as a multiple of ``explicit-als``'s, P2v / P1v): rank 10 with regParam 0.15
+  1.011 / 1.016, 0.2 1.006 / 1.011, 0.3 1.012 / 1.017, 0.5 1.016 / 1.021; 0.3 with 20 epochs 1.011
+  / 1.015, with bias damping 15 1.014 / 1.020; 0.2 with damping 2 1.011 / 1.015; **0.2 with rank 20
+  1.005 / 1.009 (chosen)**; rank 20 with 0.3 1.012 / 1.017.
+- ``spark-als-implicit`` (NDCG@10, P2v / P1v), from the issue's tuned rank 64, regParam 0.1, alpha
+  0.3, 15 iterations with binary weights: 0.1154 / 0.1866; alpha 1 0.1159 / 0.1842, alpha 3 0.1132 /
+  0.1786, regParam 1.0 0.0400 / 0.0280, 0.05 0.1174 / 0.1830, rank 32 0.1140 / 0.1835, 25 iterations
+  0.1149 / 0.1878; confidence from the rating (``weighting="rating"``) **0.1200 / 0.1889
+  (chosen)**, from ``1 + log(rating)`` 0.1197 / 0.1870.
 """
 
 from __future__ import annotations
@@ -27,6 +40,8 @@ from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.errors import ConfigError
 from movielens_lessons.models.base import BaseRecommender
 
+#: Interaction weights w (confidence 1 + alpha · w), as ``Dataset.implicit`` gives them.
+_WEIGHTINGS = ("binary", "rating", "log")
 #: Spark ML's folder inside a saved model, written when the fitted Spark model is in memory.
 SPARK_MODEL_DIR = "spark_model"
 
@@ -127,7 +142,8 @@ def _collect(factors: Any, n: int, rank: int) -> np.ndarray:
 
 class SparkALSImplicit(_SparkALSBase):
     """Implicit-feedback ALS on Spark: ``n_factors`` (Spark's ``rank``), ``regularization``
-    (``regParam``), ``n_epochs`` (``maxIter``), confidence ``alpha``, ``n_blocks`` user and item
+    (``regParam``), ``n_epochs`` (``maxIter``), confidence ``1 + alpha · w`` with ``w`` 1 per
+    interaction (``weighting="binary"``), its rating or ``1 + log(rating)``, ``n_blocks`` user and item
     blocks, seeded by ``random_state``; ``spark_master`` overrides ``$SPARK_MASTER`` / ``local[*]``
     when this fit starts the process's Spark session."""
 
@@ -141,6 +157,7 @@ class SparkALSImplicit(_SparkALSBase):
         regularization: float = 0.1,
         n_epochs: int = 15,
         alpha: float = 0.3,
+        weighting: str = "rating",
         n_blocks: int = 4,
         random_state: int = 42,
         spark_master: str | None = None,
@@ -149,12 +166,17 @@ class SparkALSImplicit(_SparkALSBase):
         self.regularization = regularization
         self.n_epochs = n_epochs
         self.alpha = alpha
+        self.weighting = weighting
         self.n_blocks = n_blocks
         self.random_state = random_state
         self.spark_master = spark_master
 
     def _fit(self, dataset: Dataset) -> None:
-        x = dataset.implicit("binary").tocoo()
+        if self.weighting not in _WEIGHTINGS:
+            raise ConfigError(
+                f"weighting must be one of {', '.join(_WEIGHTINGS)}; got {self.weighting!r}"
+            )
+        x = dataset.implicit(self.weighting).tocoo()  # type: ignore[arg-type]
         self._fit_factors(dataset, x.row, x.col, x.data, alpha=self.alpha)
 
 
@@ -168,8 +190,8 @@ class SparkALS(_SparkALSBase):
 
     def __init__(
         self,
-        n_factors: int = 10,
-        regularization: float = 0.1,
+        n_factors: int = 20,
+        regularization: float = 0.2,
         n_epochs: int = 10,
         bias_damping: float = 5.0,
         n_blocks: int = 4,
