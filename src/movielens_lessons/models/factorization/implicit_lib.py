@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from movielens_lessons.data.csr_views import Weighting
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.errors import ConfigError
-from movielens_lessons.models.base import BaseRecommender
+from movielens_lessons.models.factorization.factor_model import FactorModel
 
 _WEIGHTINGS = ("binary", "rating", "log")
 
@@ -71,24 +71,8 @@ def one_blas_thread():
     return threadpool_limits(1, "blas")
 
 
-class _FactorModel(BaseRecommender):
-    """Shared scoring and persistence for models that end up as user and item factor matrices."""
-
-    user_factors_: np.ndarray
-    item_factors_: np.ndarray
-
-    def _score(self, users: np.ndarray) -> np.ndarray:
-        return self.user_factors_[users] @ self.item_factors_.T
-
-    def _item_vectors(self) -> np.ndarray:
-        return self.item_factors_
-
-    def _get_state(self) -> dict[str, np.ndarray]:
-        return {"user_factors_": self.user_factors_, "item_factors_": self.item_factors_}
-
-    def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        self.user_factors_ = state["user_factors_"]
-        self.item_factors_ = state["item_factors_"]
+class _FactorModel(FactorModel):
+    """A factor model whose factors come from ``implicit`` (as NumPy, whatever its backend)."""
 
     @staticmethod
     def _as_numpy(factors: Any) -> np.ndarray:

@@ -38,7 +38,7 @@ import numpy as np
 
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.errors import ConfigError
-from movielens_lessons.models.base import BaseRecommender
+from movielens_lessons.models.factorization.factor_model import FactorModel
 
 #: Interaction weights w (confidence 1 + alpha · w), as ``Dataset.implicit`` gives them.
 _WEIGHTINGS = ("binary", "rating", "log")
@@ -58,7 +58,7 @@ def _non_negative(name: str, value: Any) -> float:
     return float(value)
 
 
-class _SparkALSBase(BaseRecommender):
+class _SparkALSBase(FactorModel):
     """Shared fitting: a DataFrame of (user, item, value) → ``pyspark.ml`` ALS → NumPy factors."""
 
     implicit_prefs = False
@@ -110,19 +110,6 @@ class _SparkALSBase(BaseRecommender):
         # users or items ALS never saw (none here: every id has a training row) stay at zero
         self.user_factors_ = _collect(self._spark_model.userFactors, dataset.n_users, rank)
         self.item_factors_ = _collect(self._spark_model.itemFactors, dataset.n_items, rank)
-
-    def _score(self, users: np.ndarray) -> np.ndarray:
-        return self.user_factors_[users] @ self.item_factors_.T
-
-    def _item_vectors(self) -> np.ndarray | None:
-        return self.item_factors_
-
-    def _get_state(self) -> dict[str, np.ndarray]:
-        return {"user_factors_": self.user_factors_, "item_factors_": self.item_factors_}
-
-    def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        self.user_factors_ = state["user_factors_"]
-        self.item_factors_ = state["item_factors_"]
 
     def _save_files(self, folder: Path) -> None:
         spark_model = getattr(self, "_spark_model", None)
