@@ -11,7 +11,9 @@ via Arrow, no pandas detour), and Spark fits. The learned factors are then colle
 model recommends, predicts, folds nothing and saves like every other model (``arrays.npz``), and is
 served and evaluated without a JVM. When the Spark model is still in memory (a model just fitted),
 ``save`` also writes it with Spark ML's own writer to ``spark_model/``, loadable with
-``pyspark.ml.recommendation.ALSModel.load``. ``coldStartStrategy="drop"``: Spark never returns NaN;
+``pyspark.ml.recommendation.ALSModel.load``. ``spark-als-implicit`` also recommends inside Spark (``recommend_in_spark``: over-fetch, anti-join the
+seen pairs, top-K per user by a window), for data whose users do not fit the driver; on
+ml-latest-small its top 10 equal the NumPy path's for every user. ``coldStartStrategy="drop"``: Spark never returns NaN;
 unknown users and items are handled by the base class (popularity fallback; the baseline rating).
 Seeded: the same data, seed and block counts give the same factors.
 
@@ -105,7 +107,8 @@ class _SparkALSBase(FactorModel):
             "item": items.astype(np.int32),
             "value": values.astype(np.float32),
         })  # fmt: skip
-        self._spark_model = als.fit(spark.createDataFrame(table))
+        self._train_frame = spark.createDataFrame(table)
+        self._spark_model = als.fit(self._train_frame)
         rank = int(self.n_factors)
         # users or items ALS never saw (none here: every id has a training row) stay at zero
         self.user_factors_ = _collect(self._spark_model.userFactors, dataset.n_users, rank)
@@ -165,6 +168,42 @@ class SparkALSImplicit(_SparkALSBase):
             )
         x = dataset.implicit(self.weighting).tocoo()  # type: ignore[arg-type]
         self._fit_factors(dataset, x.row, x.col, x.data, alpha=self.alpha)
+
+
+    def recommend_in_spark(self, k: int = 10) -> Any:
+        """Every training user's top-``k`` unseen items computed by Spark, as a Spark DataFrame
+        ``userId, movieId, rank, score`` (external ids): Spark's ``recommendForAllUsers`` over-fetches
+        ``k`` + the most items any user has seen, the training pairs are removed by an anti-join,
+        and each user keeps the best ``k`` (ties: lower internal item id first, as the NumPy path).
+        Needs the fitted Spark model in memory (a model just fitted, not one loaded from disk)."""
+        import pyarrow as pa
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        from movielens_lessons import columns as C
+        from movielens_lessons.models.topk import check_k
+        from movielens_lessons.spark.session import spark_session
+
+        k = check_k(k)
+        if getattr(self, "_spark_model", None) is None:
+            raise ConfigError(f"{self.name}: recommend_in_spark needs the Spark model of a fit in "
+                              "this process; a loaded model recommends with recommend()")
+        spark = spark_session(self.spark_master)
+        seen = self._train_frame.select("user", "item")
+        most_seen = seen.groupBy("user").count().agg(F.max("count")).first()[0]
+        fetch = min(k + int(most_seen), self.n_items)
+        recs = (self._spark_model.recommendForAllUsers(fetch)
+                .select("user", F.explode("recommendations").alias("r"))
+                .select("user", F.col("r.item").alias("item"), F.col("r.rating").alias("score"))
+                .join(seen, ["user", "item"], "left_anti"))  # fmt: skip
+        order = Window.partitionBy("user").orderBy(F.col("score").desc(), F.col("item"))
+        top = recs.withColumn(C.RANK, F.row_number().over(order)).where(F.col(C.RANK) <= k)
+        ids = pa.table({"user": np.arange(self.n_users, dtype=np.int32),
+                        C.USER: np.asarray(self.user_ids_).astype(np.int64)})
+        items = pa.table({"item": np.arange(self.n_items, dtype=np.int32),
+                          C.ITEM: np.asarray(self.item_ids_).astype(np.int64)})
+        return (top.join(spark.createDataFrame(ids), "user").join(spark.createDataFrame(items), "item")
+                .select(C.USER, C.ITEM, C.RANK, "score"))  # fmt: skip
 
 
 class SparkALS(_SparkALSBase):
