@@ -6,14 +6,24 @@ with these and caches them; nothing here keeps state.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import scipy.sparse as sp
 
-from movielens_lessons.errors import DataValidationError
+from movielens_lessons.errors import ConfigError, DataValidationError
 
 Weighting = Literal["binary", "rating", "log"]
+#: The weightings :meth:`Dataset.implicit` knows, in order.
+WEIGHTINGS: tuple[str, ...] = get_args(Weighting)
+
+
+def check_weighting(value: object) -> Weighting:
+    """``value`` if it names a weighting; else a :class:`ConfigError` listing them (a model's
+    ``weighting`` setting, checked before any work)."""
+    if value not in WEIGHTINGS:
+        raise ConfigError(f"weighting must be one of {', '.join(WEIGHTINGS)}; got {value!r}")
+    return value  # type: ignore[return-value]
 
 
 def implicit_weights(

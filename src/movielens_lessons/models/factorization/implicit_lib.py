@@ -25,12 +25,10 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from movielens_lessons.data.csr_views import Weighting
+from movielens_lessons.data.csr_views import Weighting, check_weighting
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.errors import ConfigError
 from movielens_lessons.models.factorization.factor_model import FactorModel
-
-_WEIGHTINGS = ("binary", "rating", "log")
 
 
 def _check_positive(name: str, value: Any, kind: type = float, allow_zero: bool = False) -> None:
@@ -48,9 +46,7 @@ def confidence_matrix(dataset: Dataset, weighting: Weighting, alpha: float) -> s
     ``w`` is the dataset's implicit weight (1 for ``binary``, the rating, or ``1 + log(rating)``); cells
     that are not stored have confidence 1 and preference 0 (Hu, Koren & Volinsky 2008).
     """
-    if weighting not in _WEIGHTINGS:
-        raise ConfigError(f"weighting must be one of {', '.join(_WEIGHTINGS)}; got {weighting!r}")
-    weights = dataset.implicit(weighting)
+    weights = dataset.implicit(check_weighting(weighting))
     # a new matrix with its own index arrays: the dataset's cached view is shared and read-only, and
     # implicit's Cython code asks for writable buffers even though it only reads them
     return sp.csr_matrix(

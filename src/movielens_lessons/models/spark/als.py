@@ -38,12 +38,11 @@ from typing import Any
 
 import numpy as np
 
+from movielens_lessons.data.csr_views import check_weighting
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.errors import ConfigError
 from movielens_lessons.models.factorization.factor_model import FactorModel
 
-#: Interaction weights w (confidence 1 + alpha · w), as ``Dataset.implicit`` gives them.
-_WEIGHTINGS = ("binary", "rating", "log")
 #: Spark ML's folder inside a saved model, written when the fitted Spark model is in memory.
 SPARK_MODEL_DIR = "spark_model"
 
@@ -162,13 +161,8 @@ class SparkALSImplicit(_SparkALSBase):
         self.spark_master = spark_master
 
     def _fit(self, dataset: Dataset) -> None:
-        if self.weighting not in _WEIGHTINGS:
-            raise ConfigError(
-                f"weighting must be one of {', '.join(_WEIGHTINGS)}; got {self.weighting!r}"
-            )
-        x = dataset.implicit(self.weighting).tocoo()  # type: ignore[arg-type]
+        x = dataset.implicit(check_weighting(self.weighting)).tocoo()
         self._fit_factors(dataset, x.row, x.col, x.data, alpha=self.alpha)
-
 
     def recommend_in_spark(self, k: int = 10) -> Any:
         """Every training user's top-``k`` unseen items computed by Spark, as a Spark DataFrame
@@ -209,7 +203,7 @@ class SparkALSImplicit(_SparkALSBase):
 class SparkALS(_SparkALSBase):
     """Explicit ratings on Spark: damped user and item biases (``bias_damping`` pseudo-ratings at
     the mean, computed with Spark SQL) plus ALS factors of the residuals; the other settings as
-    :class:`SparkALSImplicit` (``alpha`` is unused). Predictions are clipped to the rating scale."""
+    :class:`SparkALSImplicit` (there is no ``alpha``). Predictions are clipped to the rating scale."""
 
     name = "spark-als"
     feedback = "explicit"
