@@ -74,47 +74,54 @@ class SavableModel(Protocol):
 M = TypeVar("M", bound=SavableModel)
 
 
+def model_contents(model: SavableModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """``(meta, arrays)``: what ``model.json`` and ``arrays.npz`` hold for the fitted ``model``
+    (also what Spark executors rebuild a model from, :func:`restore_model`)."""
+    model._check_fitted()
+    arrays = {
+        "user_ids_": model.user_ids_,
+        "item_ids_": model.item_ids_,
+        "seen_indptr_": model.seen_.indptr,
+        "seen_indices_": model.seen_.indices,
+        "item_popularity_": model.item_popularity_,
+    }
+    state = model._get_state()
+    clash = set(state) & set(arrays)
+    if clash:
+        raise ValueError(f"state keys clash with base keys: {sorted(clash)}")
+    arrays.update({key: np.asarray(value) for key, value in state.items()})
+    for key, value in arrays.items():
+        if value.dtype == object:
+            raise TypeError(f"state array {key!r} has dtype object; it would need pickle")
+    meta = {
+        "name": model.name,
+        "format_version": FORMAT_VERSION,
+        "feedback": model.feedback,
+        "params": _jsonable(model.get_params()),
+        "seed": model.get_params().get("random_state"),
+        "data_fingerprint": model.fingerprint_,
+        "n_users": model.n_users,
+        "n_items": model.n_items,
+        "fit_seconds": round(float(model.fit_seconds_), 4),
+        "training_metrics": _jsonable(getattr(model, "training_metrics_", {})),
+        "versions": _versions(),
+    }
+    return meta, arrays
+
+
 def save_model(model: SavableModel, path: str | os.PathLike[str]) -> Path:
     """Write the fitted ``model`` to the folder ``path`` and return it.
 
     The folder is written next to its destination and renamed into place, so a failed save never
     leaves a half-written model; an existing folder is replaced.
     """
-    model._check_fitted()
+    meta, arrays = model_contents(model)
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
     try:
-        arrays = {
-            "user_ids_": model.user_ids_,
-            "item_ids_": model.item_ids_,
-            "seen_indptr_": model.seen_.indptr,
-            "seen_indices_": model.seen_.indices,
-            "item_popularity_": model.item_popularity_,
-        }
-        state = model._get_state()
-        clash = set(state) & set(arrays)
-        if clash:
-            raise ValueError(f"state keys clash with base keys: {sorted(clash)}")
-        arrays.update({key: np.asarray(value) for key, value in state.items()})
-        for key, value in arrays.items():
-            if value.dtype == object:
-                raise TypeError(f"state array {key!r} has dtype object; it would need pickle")
         np.savez(tmp / ARRAYS_NPZ, **arrays)  # type: ignore[arg-type]  # no key is allow_pickle
         model._save_files(tmp)
-        meta = {
-            "name": model.name,
-            "format_version": FORMAT_VERSION,
-            "feedback": model.feedback,
-            "params": _jsonable(model.get_params()),
-            "seed": model.get_params().get("random_state"),
-            "data_fingerprint": model.fingerprint_,
-            "n_users": model.n_users,
-            "n_items": model.n_items,
-            "fit_seconds": round(float(model.fit_seconds_), 4),
-            "training_metrics": _jsonable(getattr(model, "training_metrics_", {})),
-            "versions": _versions(),
-        }
         (tmp / MODEL_JSON).write_text(json.dumps(meta, indent=2) + "\n")
         if dest.exists():
             shutil.rmtree(dest)
@@ -136,13 +143,23 @@ def load_model(cls: type[M], path: str | os.PathLike[str]) -> M:
     if not meta_path.is_file():
         raise DataNotFoundError(f"{folder}: not a saved model (no {MODEL_JSON})")
     meta = json.loads(meta_path.read_text())
+    with np.load(folder / ARRAYS_NPZ, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    model = restore_model(cls, meta, arrays, where=str(folder))
+    model._load_files(folder)
+    return model
+
+
+def restore_model(cls: type[M], meta: dict[str, Any], arrays: dict[str, np.ndarray],
+                  where: str = "the saved model") -> M:
+    """The model that :func:`model_contents` described (``arrays`` is consumed); its class comes
+    from the registry name in ``meta`` and must be ``cls`` or a subclass of it."""
     # plain ``type``: mypy cannot narrow the registry's class to the type variable's bound
     model_cls: type = get_model_class(meta["name"])
     if not issubclass(model_cls, cls):
-        raise ConfigError(f"{folder} holds a {meta['name']} model, not {cls.name}")
+        raise ConfigError(f"{where} holds a {meta['name']} model, not {cls.name}")
     model: M = model_cls(**meta["params"])
-    with np.load(folder / ARRAYS_NPZ, allow_pickle=False) as npz:
-        arrays = {key: npz[key] for key in npz.files}
+    arrays = dict(arrays)
     model.user_ids_ = arrays.pop("user_ids_")
     model.item_ids_ = arrays.pop("item_ids_")
     n_users, n_items = len(model.user_ids_), len(model.item_ids_)
@@ -156,7 +173,6 @@ def load_model(cls: type[M], path: str | os.PathLike[str]) -> M:
     if meta.get("training_metrics"):  # so that a loaded model re-saves what it was fitted with
         model.training_metrics_ = meta["training_metrics"]
     model._set_state(arrays)
-    model._load_files(folder)
     return model
 
 

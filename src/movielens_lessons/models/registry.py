@@ -54,6 +54,13 @@ _SPECS = (
         "spark-als", "movielens_lessons.models.spark.als:SparkALS", "explicit", "spark", ("pyspark",)
     ),
     ModelSpec(
+        "spark-most-popular",
+        "movielens_lessons.models.spark.popularity:SparkMostPopular",
+        "implicit",
+        "spark",
+        ("pyspark",),
+    ),
+    ModelSpec(
         "spark-als-implicit",
         "movielens_lessons.models.spark.als:SparkALSImplicit",
         "implicit",

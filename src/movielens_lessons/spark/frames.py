@@ -31,3 +31,17 @@ def to_numpy(df: Any) -> dict[str, np.ndarray]:
     """A Spark DataFrame's columns as NumPy arrays (collected to the driver through Arrow)."""
     table = df.toArrow()
     return {name: table.column(name).to_numpy() for name in table.column_names}
+
+
+def fingerprint(df: Any) -> str:
+    """An order-free fingerprint of a DataFrame's interactions, ``spark:`` + 16 hex digits: the
+    row count and the sum (mod 2⁶⁴) of a 64-bit hash of each row. Equal data, however partitioned,
+    give equal fingerprints; it differs from ``Dataset.fingerprint()``, which hashes the id maps."""
+    from pyspark.sql import functions as F
+
+    cols = [c for c in (C.USER, C.ITEM, C.RATING, C.TIMESTAMP) if c in df.columns]
+    row = df.agg(F.count(F.lit(1)).alias("n"),
+                 F.sum(F.xxhash64(*[F.col(c) for c in cols]).cast("decimal(38,0)")).alias("h")
+                 ).first()
+    n, h = int(row["n"]), int(row["h"] or 0)
+    return f"spark:{(h + n * 0x9E3779B97F4A7C15) % 2**64:016x}"

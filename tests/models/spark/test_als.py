@@ -29,6 +29,15 @@ class TestSparkALSContract(ContractSuite):
     params = SMALL
 
 
+class TestSparkMostPopularContract(ContractSuite):
+    model_name = "spark-most-popular"
+
+    def check_known_answer(self, model: BaseRecommender) -> None:
+        # unpersonalised: the most counted item first, as most-popular
+        recs = model.recommend([999_998], k=1)
+        assert recs.items[0, 0] == int(np.argmax(model.popularity_))
+
+
 def test_explicit_predictions_add_biases_to_the_factors(cluster_data: Dataset) -> None:
     model = create_model("spark-als", **SMALL).fit(cluster_data)
     users, items = np.array([0, 1, 2]), np.array([3, 4, 5])
@@ -93,41 +102,3 @@ def test_implicit_confidence_follows_the_weighting(cluster_data: Dataset) -> Non
     assert not np.allclose(binary.item_factors_, rating.item_factors_)
     with pytest.raises(ConfigError, match="weighting must be one of binary, rating, log"):
         create_model("spark-als-implicit", weighting="counts").fit(cluster_data)
-
-
-def test_spark_top_k_excludes_seen_items_and_matches_the_numpy_path(cluster_data: Dataset) -> None:
-    from movielens_lessons.spark.frames import to_numpy
-
-    model = create_model("spark-als-implicit", **SMALL).fit(cluster_data)
-    got = to_numpy(model.recommend_in_spark(k=4))
-    expected = model.recommend(k=4).to_frame()
-    by_spark = {(int(u), int(r)): int(i)
-                for u, i, r in zip(got["userId"], got["movieId"], got["rank"], strict=True)}
-    by_numpy = {(int(u), int(r)): int(i) for u, i, r in zip(
-        expected["userId"], expected["movieId"], expected["rank"], strict=True)}
-    assert by_spark == by_numpy
-    seen = set(zip(cluster_data.user_ids[cluster_data.users].tolist(),
-                   cluster_data.item_ids[cluster_data.items].tolist(), strict=True))
-    assert not {(u, i) for (u, _), i in by_spark.items()} & seen
-
-
-def test_spark_top_k_needs_the_fitted_spark_model(cluster_data: Dataset, tmp_path: Path) -> None:
-    model = create_model("spark-als-implicit", **SMALL).fit(cluster_data)
-    loaded = BaseRecommender.load(model.save(tmp_path / "m"))
-    with pytest.raises(ConfigError, match="needs the Spark model of a fit in this process"):
-        loaded.recommend_in_spark(k=3)
-
-
-@pytest.mark.realdata
-def test_spark_top_k_equals_the_numpy_top_k_on_ml_latest_small(ml_small: Dataset) -> None:
-    from movielens_lessons.spark.frames import to_numpy
-
-    model = create_model("spark-als-implicit").fit(ml_small)
-    got = to_numpy(model.recommend_in_spark(k=10))
-    expected = model.recommend(k=10).to_frame()
-    assert len(got["userId"]) == len(expected) == 10 * ml_small.n_users
-    by_spark = dict(zip(zip(got["userId"].tolist(), got["rank"].tolist(), strict=True),
-                        got["movieId"].tolist(), strict=True))
-    by_numpy = dict(zip(zip(expected["userId"].tolist(), expected["rank"].tolist(), strict=True),
-                        expected["movieId"].tolist(), strict=True))
-    assert by_spark == by_numpy

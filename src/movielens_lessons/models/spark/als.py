@@ -6,16 +6,16 @@ plain factors on raw ratings need far more regularisation to reach the same RMSE
 is Hu, Koren & Volinsky's implicit ALS (``implicitPrefs=True``): every interaction is a positive with
 confidence ``1 + alpha``; scores are ``p_u · q_i``.
 
-Training goes through Spark from the start: the interactions become a Spark DataFrame (internal ids,
-via Arrow, no pandas detour), and Spark fits. The learned factors are then collected, so a trained
-model recommends, predicts, folds nothing and saves like every other model (``arrays.npz``), and is
-served and evaluated without a JVM. When the Spark model is still in memory (a model just fitted),
-``save`` also writes it with Spark ML's own writer to ``spark_model/``, loadable with
-``pyspark.ml.recommendation.ALSModel.load``. ``spark-als-implicit`` also recommends inside Spark (``recommend_in_spark``: over-fetch, anti-join the
-seen pairs, top-K per user by a window), for data whose users do not fit the driver; on
-ml-latest-small its top 10 equal the NumPy path's for every user. ``coldStartStrategy="drop"``: Spark never returns NaN;
-unknown users and items are handled by the base class (popularity fallback; the baseline rating).
-Seeded: the same data, seed and block counts give the same factors.
+Training goes through Spark from the start (:class:`~.fitting.SparkTrainedModel`): from a Spark
+DataFrame (``fit_spark``), or from a Dataset turned into one (``fit``); ids become internal ids by
+broadcast joins, and Spark fits. The learned factors are then collected, so a trained model
+recommends, predicts, folds nothing and saves like every other model (``arrays.npz``), and is served
+and evaluated without a JVM, or inside Spark from those arrays
+(:mod:`~movielens_lessons.models.spark.distributed`). When the Spark model is still in memory (a
+model just fitted), ``save`` also writes it with Spark ML's own writer to ``spark_model/``, loadable
+with ``pyspark.ml.recommendation.ALSModel.load``. ``coldStartStrategy="drop"``: Spark never returns
+NaN; unknown users and items are handled by the base class (popularity fallback; the baseline
+rating). Seeded: the same data, seed and block counts give the same factors.
 
 Defaults, chosen on ``tune``'s validation splits of ml-latest-small (both protocols, P2v temporal /
 P1v random) with ``benchmarks/spark_als.py --validation --only MODEL --param MODEL.KEY=VALUE``:
@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 
 from movielens_lessons.data.csr_views import check_weighting
-from movielens_lessons.data.dataset import Dataset
-from movielens_lessons.errors import ConfigError
+from movielens_lessons.errors import ConfigError, DataValidationError
 from movielens_lessons.models.factorization.factor_model import FactorModel
+from movielens_lessons.models.spark.fitting import SparkTrainedModel
 
 #: Spark ML's folder inside a saved model, written when the fitted Spark model is in memory.
 SPARK_MODEL_DIR = "spark_model"
@@ -59,7 +59,7 @@ def _non_negative(name: str, value: Any) -> float:
     return float(value)
 
 
-class _SparkALSBase(FactorModel):
+class _SparkALSBase(FactorModel, SparkTrainedModel):
     """Shared fitting: a DataFrame of (user, item, value) → ``pyspark.ml`` ALS → NumPy factors."""
 
     implicit_prefs = False
@@ -89,29 +89,21 @@ class _SparkALSBase(FactorModel):
             seed=int(self.random_state),
         )
 
-    def _fit_factors(self, dataset: Dataset, users: np.ndarray, items: np.ndarray,
-                     values: np.ndarray, alpha: float = 1.0) -> None:
-        """Fit Spark's ALS on (internal user, internal item, value) triples and keep its factors as
-        ``user_factors_`` ``(n_users, n_factors)`` and ``item_factors_`` ``(n_items, n_factors)``."""
-        import pyarrow as pa
+    def _fit_factors(self, frame: Any, alpha: float = 1.0) -> None:
+        """Fit Spark's ALS on ``frame`` (``user``, ``item``: internal ids; ``value``) and keep its
+        factors as ``user_factors_`` ``(n_users, n_factors)`` and ``item_factors_``
+        ``(n_items, n_factors)``."""
         from pyspark.ml.recommendation import ALS
+        from pyspark.sql import functions as F
 
-        from movielens_lessons.spark.session import spark_session
-
-        params = self._als_params(alpha)  # checked before Spark starts
-        spark = spark_session(self.spark_master)
-        als = ALS(**params)
-        table = pa.table({
-            "user": users.astype(np.int32),
-            "item": items.astype(np.int32),
-            "value": values.astype(np.float32),
-        })  # fmt: skip
-        self._train_frame = spark.createDataFrame(table)
+        als = ALS(**self._als_params(alpha))
+        self._train_frame = frame.select(F.col("user").cast("int"), F.col("item").cast("int"),
+                                         F.col("value").cast("float"))
         self._spark_model = als.fit(self._train_frame)
         rank = int(self.n_factors)
         # users or items ALS never saw (none here: every id has a training row) stay at zero
-        self.user_factors_ = _collect(self._spark_model.userFactors, dataset.n_users, rank)
-        self.item_factors_ = _collect(self._spark_model.itemFactors, dataset.n_items, rank)
+        self.user_factors_ = _collect(self._spark_model.userFactors, len(self.user_ids_), rank)
+        self.item_factors_ = _collect(self._spark_model.itemFactors, len(self.item_ids_), rank)
 
     def _save_files(self, folder: Path) -> None:
         spark_model = getattr(self, "_spark_model", None)
@@ -160,44 +152,25 @@ class SparkALSImplicit(_SparkALSBase):
         self.random_state = random_state
         self.spark_master = spark_master
 
-    def _fit(self, dataset: Dataset) -> None:
-        x = dataset.implicit(check_weighting(self.weighting)).tocoo()
-        self._fit_factors(dataset, x.row, x.col, x.data, alpha=self.alpha)
+    def _check_params(self) -> None:
+        check_weighting(self.weighting)
+        self._als_params(self.alpha)
 
-    def recommend_in_spark(self, k: int = 10) -> Any:
-        """Every training user's top-``k`` unseen items computed by Spark, as a Spark DataFrame
-        ``userId, movieId, rank, score`` (external ids): Spark's ``recommendForAllUsers`` over-fetches
-        ``k`` + the most items any user has seen, the training pairs are removed by an anti-join,
-        and each user keeps the best ``k`` (ties: lower internal item id first, as the NumPy path).
-        Needs the fitted Spark model in memory (a model just fitted, not one loaded from disk)."""
-        import pyarrow as pa
-        from pyspark.sql import Window
+    def _fit_spark(self, spark: Any, train: Any, positive_threshold: float | None) -> None:
         from pyspark.sql import functions as F
 
         from movielens_lessons import columns as C
-        from movielens_lessons.models.topk import check_k
-        from movielens_lessons.spark.session import spark_session
 
-        k = check_k(k)
-        if getattr(self, "_spark_model", None) is None:
-            raise ConfigError(f"{self.name}: recommend_in_spark needs the Spark model of a fit in "
-                              "this process; a loaded model recommends with recommend()")
-        spark = spark_session(self.spark_master)
-        seen = self._train_frame.select("user", "item")
-        most_seen = seen.groupBy("user").count().agg(F.max("count")).first()[0]
-        fetch = min(k + int(most_seen), self.n_items)
-        recs = (self._spark_model.recommendForAllUsers(fetch)
-                .select("user", F.explode("recommendations").alias("r"))
-                .select("user", F.col("r.item").alias("item"), F.col("r.rating").alias("score"))
-                .join(seen, ["user", "item"], "left_anti"))  # fmt: skip
-        order = Window.partitionBy("user").orderBy(F.col("score").desc(), F.col("item"))
-        top = recs.withColumn(C.RANK, F.row_number().over(order)).where(F.col(C.RANK) <= k)
-        ids = pa.table({"user": np.arange(self.n_users, dtype=np.int32),
-                        C.USER: np.asarray(self.user_ids_).astype(np.int64)})
-        items = pa.table({"item": np.arange(self.n_items, dtype=np.int32),
-                          C.ITEM: np.asarray(self.item_ids_).astype(np.int64)})
-        return (top.join(spark.createDataFrame(ids), "user").join(spark.createDataFrame(items), "item")
-                .select(C.USER, C.ITEM, C.RANK, "score"))  # fmt: skip
+        weighting = check_weighting(self.weighting)
+        if weighting != "binary" and C.RATING not in train.columns:
+            raise DataValidationError(f"weighting {weighting!r} needs ratings; this data has none")
+        if positive_threshold is not None:
+            train = train.where(F.col(C.RATING) >= F.lit(float(positive_threshold)))
+        rating = F.col(C.RATING).cast("double")
+        value = {"binary": F.lit(1.0), "rating": rating,
+                 "log": 1.0 + F.log(F.greatest(rating, F.lit(1e-6)))}[weighting]
+        frame = self._internal_ids(spark, train.select(C.USER, C.ITEM, value.alias("value")))
+        self._fit_factors(frame, alpha=self.alpha)
 
 
 class SparkALS(_SparkALSBase):
@@ -226,21 +199,37 @@ class SparkALS(_SparkALSBase):
         self.random_state = random_state
         self.spark_master = spark_master
 
-    def _fit(self, dataset: Dataset) -> None:
-        from movielens_lessons.spark.session import spark_session
+    def _check_params(self) -> None:
+        _non_negative("bias_damping", self.bias_damping)
+        self._als_params(1.0)
+
+    def _fit_spark(self, spark: Any, train: Any, positive_threshold: float | None) -> None:
+        from pyspark.sql import functions as F
+
+        from movielens_lessons import columns as C
 
         damping = _non_negative("bias_damping", self.bias_damping)
-        self._als_params(1.0)  # every parameter checked before Spark starts
-        users, items = np.asarray(dataset.users), np.asarray(dataset.items)
-        ratings = np.asarray(dataset.ratings, dtype=np.float64)
-        low, high = dataset.rating_scale  # type: ignore[misc]
-        self.rating_scale_ = np.array([low, high], dtype=np.float32)
-        spark = spark_session(self.spark_master)
-        self.global_mean_, self.item_bias_, self.user_bias_ = _biases(
-            spark, users, items, ratings, damping, dataset.n_users, dataset.n_items
-        )
-        residual = ratings - self.global_mean_ - self.item_bias_[items] - self.user_bias_[users]
-        self._fit_factors(dataset, users, items, residual)
+        frame = self._internal_ids(
+            spark, train.select(C.USER, C.ITEM, F.col(C.RATING).cast("double").alias("r"))
+        ).select("user", "item", "r").persist()
+        try:
+            stats = frame.agg(F.avg("r"), F.min("r"), F.max("r")).first()
+            mu = float(stats[0])
+            self.rating_scale_ = np.array([stats[1], stats[2]], dtype=np.float32)
+            # b_i = Σ(r − μ) / (n_i + damping), then b_u = Σ(r − μ − b_i) / (n_u + damping)
+            item = frame.groupBy("item").agg(
+                (F.sum(F.col("r") - mu) / (F.count("r") + damping)).alias("bi"))
+            with_item = frame.join(F.broadcast(item), "item")
+            user = with_item.groupBy("user").agg(
+                (F.sum(F.col("r") - mu - F.col("bi")) / (F.count("r") + damping)).alias("bu"))
+            self.global_mean_ = mu
+            self.item_bias_ = _dense(item.toArrow(), "item", "bi", len(self.item_ids_))
+            self.user_bias_ = _dense(user.toArrow(), "user", "bu", len(self.user_ids_))
+            residual = with_item.join(F.broadcast(user), "user").select(
+                "user", "item", (F.col("r") - mu - F.col("bi") - F.col("bu")).alias("value"))
+            self._fit_factors(residual)
+        finally:
+            frame.unpersist()
 
     def _predict_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Predicted ratings per pair of internal ids; an unknown side (-1) drops its bias and the
@@ -280,26 +269,8 @@ class SparkALS(_SparkALSBase):
         self.rating_scale_ = state["rating_scale_"]
 
 
-def _biases(spark: Any, users: np.ndarray, items: np.ndarray, ratings: np.ndarray, damping: float,
-            n_users: int, n_items: int) -> tuple[float, np.ndarray, np.ndarray]:
-    """``(μ, b_i, b_u)`` computed by Spark SQL: ``b_i = Σ(r − μ) / (n_i + damping)``, then
-    ``b_u = Σ(r − μ − b_i) / (n_u + damping)``; float64 arrays indexed by internal id."""
-    import pyarrow as pa
-    from pyspark.sql import functions as F
-
-    frame = spark.createDataFrame(pa.table({"user": users.astype(np.int32),
-                                            "item": items.astype(np.int32), "r": ratings}))
-    mu = float(frame.agg(F.avg("r")).first()[0])
-    item = frame.groupBy("item").agg((F.sum(F.col("r") - mu) / (F.count("r") + damping)).alias("b"))
-    item_bias = _dense(item.toArrow(), "item", n_items)
-    with_item = frame.join(item.withColumnRenamed("b", "bi"), "item")
-    user = with_item.groupBy("user").agg(
-        (F.sum(F.col("r") - mu - F.col("bi")) / (F.count("r") + damping)).alias("b")
-    )
-    return mu, item_bias, _dense(user.toArrow(), "user", n_users)
-
-
-def _dense(table: Any, key: str, n: int) -> np.ndarray:
+def _dense(table: Any, key: str, column: str, n: int) -> np.ndarray:
+    """A Spark ``(key, column)`` result as a float64 ``(n,)`` array indexed by ``key``."""
     out = np.zeros(n, dtype=np.float64)
-    out[table.column(key).to_numpy()] = table.column("b").to_numpy()
+    out[table.column(key).to_numpy()] = table.column(column).to_numpy()
     return out
