@@ -209,3 +209,58 @@ def test_rating_error_parity_on_ml_latest_small(spark, real_split) -> None:
         k: want[k] for k in ("n_test", "n_predicted", "n_ignored")}
     for key in ("rmse", "mae", "coverage"):
         assert abs(got[key] - want[key]) <= TOL, key
+
+
+def assert_same_result(got, want) -> None:
+    """Two EvaluationResults agree: summary (means and intervals) to TOL, per-user values, counts."""
+    assert got.n_users == want.n_users
+    assert got.n_users_without_recs == want.n_users_without_recs
+    assert got.n_recommended_users_not_in_test == want.n_recommended_users_not_in_test
+    assert got.info == want.info
+    a, b = got.summary, want.summary
+    assert a[["metric", "k"]].astype(str).equals(b[["metric", "k"]].astype(str))
+    for col in ("mean", "ci_low", "ci_high"):
+        np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float), atol=TOL,
+                                   equal_nan=True, err_msg=col)
+    pa_, pb = got.per_user, want.per_user
+    assert pa_[[C.USER, "metric", "k"]].astype(str).equals(pb[[C.USER, "metric", "k"]].astype(str))
+    np.testing.assert_allclose(pa_["value"].to_numpy(float), pb["value"].to_numpy(float),
+                               atol=TOL, equal_nan=True)
+
+
+def test_per_user_result_with_intervals_matches_evaluate(spark) -> None:
+    from movielens_lessons.spark.metrics import SPARK_METRICS, evaluate_spark_result
+
+    rng = np.random.default_rng(11)
+    train = frame(rng.integers(1, 30, 400), rng.integers(0, 50, 400) * 10).drop_duplicates(
+        [C.USER, C.ITEM])
+    test = frame(rng.integers(1, 35, 120), rng.integers(0, 55, 120) * 10).drop_duplicates(
+        [C.USER, C.ITEM])
+    rows = [frame(np.full(5, u), rng.choice(60, 5, replace=False) * 10, **{C.RANK: np.arange(1, 6)})
+            for u in range(1, 40) if u % 7]  # some scored users without a list, some extra lists
+    recs = pd.concat(rows, ignore_index=True)
+    users = np.unique(np.concatenate([recs[C.USER], test[C.USER], train[C.USER]]))
+    items = np.unique(np.concatenate([recs[C.ITEM], test[C.ITEM], train[C.ITEM]]))
+    tr = Dataset.from_frame(train, user_ids=users, item_ids=items)
+    te = Dataset.from_frame(test, user_ids=users, item_ids=items)
+    want = evaluate(Recommendations.from_frame(recs, users, items), te, tr, k=(3, 5),
+                    metrics=list(SPARK_METRICS), n_bootstrap=200, seed=5)
+    got = evaluate_spark_result(sdf(spark, recs), sdf(spark, test), sdf(spark, train), k=(3, 5),
+                                metrics=list(SPARK_METRICS), n_bootstrap=200, seed=5)
+    assert want.n_users_without_recs > 0 and want.n_recommended_users_not_in_test > 0
+    assert_same_result(got, want)
+
+
+@pytest.mark.realdata
+def test_per_user_result_parity_on_ml_latest_small(spark, real_split) -> None:
+    from movielens_lessons.models.registry import create_model
+    from movielens_lessons.spark.metrics import SPARK_METRICS, evaluate_spark_result
+
+    train, test = real_split.train, real_split.test
+    recs = create_model("item-knn").fit(train).recommend(test.user_ids[test.active_users], k=20)
+    want = evaluate(recs, test, train, k=(10, 20), metrics=list(SPARK_METRICS), seed=42)
+    got = evaluate_spark_result(
+        sdf(spark, recs.to_frame()[[C.USER, C.ITEM, C.RANK]]), sdf(spark, dataset_frame(test)),
+        sdf(spark, dataset_frame(train)), k=(10, 20), metrics=list(SPARK_METRICS), seed=42)
+    assert want.n_bootstrap == got.n_bootstrap == 1000
+    assert_same_result(got, want)

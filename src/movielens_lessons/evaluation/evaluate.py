@@ -224,10 +224,42 @@ def evaluate(
         if "personalization" in metrics:
             catalogue[("personalization", kk)] = float(ba.personalization(rec_items, kk)[0])
 
+    return summarize(
+        test.user_ids[users], per_user, ratio_parts, catalogue, ks,
+        n_bootstrap=n_bootstrap, seed=seed,
+        n_users_without_recs=int((~has_recs).sum()),
+        n_recommended_users_not_in_test=n_extra,
+        info={"n_train_users": n_train_users, "n_catalogue_items": int((item_counts > 0).sum()),
+              "relevance_threshold": relevance_threshold},
+    )
+
+
+def summarize(
+    users: np.ndarray,
+    per_user: Mapping[tuple[str, int | None], np.ndarray],
+    ratio_parts: Mapping[tuple[str, int | None], tuple[np.ndarray, np.ndarray]],
+    catalogue: Mapping[tuple[str, int], float],
+    ks: tuple[int, ...],
+    *,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    n_users_without_recs: int = 0,
+    n_recommended_users_not_in_test: int = 0,
+    info: dict | None = None,
+) -> EvaluationResult:
+    """The :class:`EvaluationResult` of per-user values, however they were computed (NumPy here,
+    Spark in :mod:`movielens_lessons.spark.metrics`).
+
+    ``users``: the scored users' external ids ``(n,)`` in the order of every array (ascending, so
+    that the bootstrap resamples the same users whoever computed the values); ``per_user``:
+    ``(metric, k) → (n,)`` values; ``ratio_parts``: for slot metrics, ``(metric, k) → (Σ, slots)``
+    per user, whose ratio of sums is the mean; ``catalogue``: ``(metric, k) → value`` (no interval).
+    """
     # summary: Σ num / Σ den for each per-user statistic, bootstrapped with shared resamples
     keys = list(per_user)
-    num = np.empty((len(users), len(keys)))
-    den = np.empty((len(users), len(keys)))
+    n = len(users)
+    num = np.empty((n, len(keys)))
+    den = np.empty((n, len(keys)))
     for c, key in enumerate(keys):
         if key in ratio_parts:
             num[:, c], den[:, c] = ratio_parts[key]
@@ -250,14 +282,13 @@ def evaluate(
     summary = summary.sort_values(["k", "metric"], key=lambda s: s.map(order) if s.name ==
                                   "metric" else s, na_position="last").reset_index(drop=True)
 
-    ext_users = test.user_ids[users]
     per_user_frame = pd.DataFrame(
         {
-            C.USER: np.tile(ext_users, len(keys)),
+            C.USER: np.tile(users, len(keys)),
             "metric": pd.Categorical.from_codes(
-                np.repeat([ALL_METRICS.index(m) for m, _ in keys], len(users)).astype(np.int8),
+                np.repeat([ALL_METRICS.index(m) for m, _ in keys], n).astype(np.int8),
                 categories=pd.Index(list(ALL_METRICS))),
-            "k": pd.array(np.repeat([kk for _, kk in keys], len(users)), dtype="Int64"),
+            "k": pd.array(np.repeat([kk for _, kk in keys], n), dtype="Int64"),
             "value": np.concatenate([per_user[key] for key in keys]) if keys else np.empty(0),
         }
     )
@@ -265,10 +296,9 @@ def evaluate(
         per_user=per_user_frame,
         summary=summary,
         ks=ks,
-        n_users=len(users),
-        n_users_without_recs=int((~has_recs).sum()),
-        n_recommended_users_not_in_test=n_extra,
+        n_users=n,
+        n_users_without_recs=n_users_without_recs,
+        n_recommended_users_not_in_test=n_recommended_users_not_in_test,
         n_bootstrap=n_bootstrap,
-        info={"n_train_users": n_train_users, "n_catalogue_items": int((item_counts > 0).sum()),
-              "relevance_threshold": relevance_threshold},
+        info=dict(info or {}),
     )

@@ -33,11 +33,13 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from movielens_lessons import columns as C
 from movielens_lessons.errors import ConfigError, DataValidationError, MissingColumnError
+from movielens_lessons.evaluation.evaluate import EvaluationResult, summarize
 from movielens_lessons.evaluation.ranking import RANKING_METRICS, check_ks
 
 #: Every metric :func:`evaluate_spark` computes, named as in :mod:`movielens_lessons.evaluation`.
@@ -116,9 +118,11 @@ def _idcg(m: Column) -> Column:
                        lambda acc, i: acc + F.lit(1.0) / F.log2(i.cast("double") + F.lit(1.0)))
 
 
-def _user_means(slots: DataFrame, rel: DataFrame, ks: tuple[int, ...],
-                metrics: Sequence[str]) -> dict[str, float]:
-    """Ranking metrics (means over scored users) and slot ratios (novelty, arp) in one job."""
+def _per_user(slots: DataFrame, rel: DataFrame, ks: tuple[int, ...],
+              metrics: Sequence[str]) -> DataFrame:
+    """One row per scored user: ``userId``, each ranking metric's value (``"ndcg@10"`` …), the
+    parts of the slot ratios (``info_K``, ``pop_K``, ``slots_K``), ``n_slots`` and the duplicate
+    counts (``dup_items``, ``dup_ranks``: > 0 means an invalid list)."""
     rank, hit = F.col(C.RANK), F.col(_HIT) == 1
     aggs: list[Column] = [F.count(F.lit(1)).alias("n_slots"),
                           F.count_distinct(C.ITEM).alias("n_distinct_items"),
@@ -142,41 +146,67 @@ def _user_means(slots: DataFrame, rel: DataFrame, ks: tuple[int, ...],
     def z(name: str, zero: Any = 0) -> Column:
         return F.coalesce(F.col(name), F.lit(zero))
 
-    n_rel = F.col(_N_REL).cast("double")
     out: list[Column] = [
-        F.count(F.lit(1)).alias("n_users"),
-        F.max(z("n_slots") - z("n_distinct_items")).alias("dup_items"),
-        F.max(z("n_slots") - z("n_distinct_ranks")).alias("dup_ranks"),
+        F.col(C.USER),
+        z("n_slots").alias("n_slots"),
+        (z("n_slots") - z("n_distinct_items")).alias("dup_items"),
+        (z("n_slots") - z("n_distinct_ranks")).alias("dup_ranks"),
     ]
+    out += [_metric(name, k, z).alias(f"{name}@{k}")
+            for name in RANKING_METRICS if name in metrics for k in ks]
     for k in ks:
-        hits = z(f"hits_{k}").cast("double")
-        m = F.least(F.col(_N_REL), F.lit(k))
-        per_metric = {
-            "precision": hits / float(k),
-            "recall": hits / n_rel,
-            "hit_rate": F.when(hits > 0, 1.0).otherwise(0.0),
-            "ndcg": z(f"dcg_{k}", 0.0) / _idcg(m),
-            "map": z(f"ap_{k}", 0.0) / m.cast("double"),
-            "mrr": F.when(F.col("first_hit") <= k, F.lit(1.0) / F.col("first_hit").cast("double"))
-                    .otherwise(0.0),
-        }
-        out += [F.avg(col).alias(f"{name}@{k}") for name, col in per_metric.items()
-                if name in metrics]
-        n_slots = F.sum(z(f"slots_{k}")).cast("double")
-        for name, part in (("novelty", "info"), ("arp", "pop")):
-            if name in metrics:
-                out.append(F.when(n_slots > 0, F.sum(z(f"{part}_{k}", 0.0)) / n_slots)
-                           .alias(f"{name}@{k}"))
-    row = users.agg(*out).first()
-    assert row is not None  # a global aggregation always returns one row
-    if row["n_users"] == 0:
+        out += [z(f"info_{k}", 0.0).alias(f"info_{k}"), z(f"pop_{k}", 0.0).alias(f"pop_{k}"),
+                z(f"slots_{k}").cast("double").alias(f"slots_{k}")]
+    return users.select(*out)
+
+
+def _metric(name: str, k: int, z: Any) -> Column:
+    """One user's ranking metric at ``k`` from the per-user sums (``z``: the column or a zero)."""
+    hits = z(f"hits_{k}").cast("double")
+    m = F.least(F.col(_N_REL), F.lit(k))
+    if name == "precision":
+        return hits / float(k)
+    if name == "recall":
+        return hits / F.col(_N_REL).cast("double")
+    if name == "hit_rate":
+        return F.when(hits > 0, 1.0).otherwise(0.0)
+    if name == "ndcg":
+        return z(f"dcg_{k}", 0.0) / _idcg(m)
+    if name == "map":
+        return z(f"ap_{k}", 0.0) / m.cast("double")
+    if name == "mrr":
+        return (F.when(F.col("first_hit") <= k, F.lit(1.0) / F.col("first_hit").cast("double"))
+                .otherwise(0.0))
+    raise ConfigError(f"unknown ranking metric {name!r}")
+
+
+def _check_lists(n_users: int, dup_items: Any, dup_ranks: Any) -> None:
+    if n_users == 0:
         raise DataValidationError("the test set has no relevant interactions to evaluate against")
-    if row["dup_items"]:
+    if dup_items:
         raise DataValidationError(
             "recommendations: some user is recommended the same item twice; each item may appear "
             "once per user")
-    if row["dup_ranks"]:
+    if dup_ranks:
         raise DataValidationError("recommendations: some user has two items at the same rank")
+
+
+def _user_means(slots: DataFrame, rel: DataFrame, ks: tuple[int, ...],
+                metrics: Sequence[str]) -> dict[str, float]:
+    """Ranking metrics (means over scored users) and slot ratios (novelty, arp) in one job."""
+    per_user = _per_user(slots, rel, ks, metrics)
+    out: list[Column] = [F.count(F.lit(1)).alias("n_users"), F.max("dup_items").alias("dup_items"),
+                         F.max("dup_ranks").alias("dup_ranks")]
+    out += [F.avg(F.col(f"`{c}`")).alias(c) for c in per_user.columns if "@" in c]
+    for k in ks:
+        n_slots = F.sum(f"slots_{k}")
+        for name, part in (("novelty", "info"), ("arp", "pop")):
+            if name in metrics:
+                out.append(F.when(n_slots > 0, F.sum(f"{part}_{k}") / n_slots)
+                           .alias(f"{name}@{k}"))
+    row = per_user.agg(*out).first()
+    assert row is not None  # a global aggregation always returns one row
+    _check_lists(row["n_users"], row["dup_items"], row["dup_ranks"])
     return {key: _float(row[key]) for key in row.asDict() if "@" in key}
 
 
@@ -272,6 +302,77 @@ def evaluate_spark(
     order = {m: i for i, m in enumerate(SPARK_METRICS)}
     return dict(sorted(out.items(),
                        key=lambda kv: (int(kv[0].split("@")[1]), order[kv[0].split("@")[0]])))
+
+
+def evaluate_spark_result(
+    recs: DataFrame,
+    test: DataFrame,
+    train: DataFrame,
+    *,
+    k: int | Sequence[int] = (10,),
+    metrics: Sequence[str] | None = None,
+    relevance_threshold: float | None = None,
+    train_positive_threshold: float | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> EvaluationResult:
+    """:func:`evaluate_spark` with per-user values and bootstrap intervals: the
+    :class:`~movielens_lessons.evaluation.evaluate.EvaluationResult` that
+    :func:`~movielens_lessons.evaluation.evaluate` returns for the same lists, built by the same
+    :func:`~movielens_lessons.evaluation.evaluate.summarize` (so the same resamples of the same
+    users give the same intervals). Spark computes one row of values per scored user; those rows
+    (users × metrics, not the data) are collected to the driver."""
+    ks = check_ks(k)
+    metrics = tuple(SPARK_METRICS if metrics is None else metrics)
+    unknown = set(metrics) - set(SPARK_METRICS)
+    if unknown:
+        raise ConfigError(f"unknown metric(s) {sorted(unknown)}; known: {', '.join(SPARK_METRICS)}")
+    _require(recs, "recommendations", C.USER, C.ITEM, C.RANK)
+    rel = relevant_pairs(test, relevance_threshold).persist()
+    pop = item_popularity(train, train_positive_threshold)
+    train_users = _ids(train).select(C.USER).distinct()
+    n_train = train_users.agg(F.count(F.lit(1)).alias("n_users"))
+    slots = _slots(recs, rel, pop, n_train, ks[-1]).persist()
+    try:
+        table = _per_user(slots, rel, ks, metrics).toArrow()
+        catalogue_values = (_catalogue(slots, pop, ks, metrics)
+                            if {"coverage", "gini", "personalization"} & set(metrics) else {})
+        scored = rel.select(C.USER).distinct()
+        n_extra = _ids(recs).select(C.USER).distinct().join(scored, C.USER, "left_anti").count()
+        first = n_train.first()
+        assert first is not None  # a global aggregation always returns one row
+        n_train_users = int(first[0])
+        n_catalogue = pop.count()
+    finally:
+        slots.unpersist()
+        rel.unpersist()
+    cols = {name: table.column(name).to_numpy() for name in table.column_names}
+    order = np.argsort(cols[C.USER], kind="stable")
+    cols = {name: np.asarray(v)[order] for name, v in cols.items()}
+    _check_lists(len(order), cols["dup_items"].max(initial=0), cols["dup_ranks"].max(initial=0))
+    # the keys in evaluate()'s order: ranking metrics (each at every K), then novelty, arp
+    per_user: dict[tuple[str, int | None], np.ndarray] = {}
+    ratio_parts: dict[tuple[str, int | None], tuple[np.ndarray, np.ndarray]] = {}
+    for name in RANKING_METRICS:
+        if name in metrics:
+            for kk in ks:
+                per_user[(name, kk)] = cols[f"{name}@{kk}"].astype(np.float64)
+    for name, part in (("novelty", "info"), ("arp", "pop")):
+        if name in metrics:
+            for kk in ks:
+                total, n_slots = cols[f"{part}_{kk}"], cols[f"slots_{kk}"]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    per_user[(name, kk)] = np.where(n_slots > 0, total / n_slots, np.nan)
+                ratio_parts[(name, kk)] = (total, n_slots)
+    catalogue = {(key.split("@")[0], int(key.split("@")[1])): value
+                 for key, value in catalogue_values.items()}
+    return summarize(
+        cols[C.USER], per_user, ratio_parts, catalogue, ks, n_bootstrap=n_bootstrap, seed=seed,
+        n_users_without_recs=int((cols["n_slots"] == 0).sum()),
+        n_recommended_users_not_in_test=int(n_extra),
+        info={"n_train_users": n_train_users, "n_catalogue_items": int(n_catalogue),
+              "relevance_threshold": relevance_threshold},
+    )
 
 
 def rating_errors(predictions: DataFrame, test: DataFrame) -> dict[str, float]:
