@@ -53,8 +53,14 @@ def benchmark_command(
     ),
     no_store: bool = typer.Option(False, "--no-store", help="Do not append to the results store."),
     mlflow: bool = typer.Option(False, "--mlflow", help="Also log to MLflow (local file store)."),
+    spark_master: str | None = typer.Option(
+        None, "--spark-master",
+        help="Spark master URL for an engine = \"spark\" config (over its \\[spark] master and "
+             "$SPARK_MASTER; default local[*])."),
 ) -> None:
-    """Train and evaluate every configured model on every protocol; write leaderboard and report."""
+    """Train and evaluate every configured model on every protocol; write leaderboard and report.
+
+    A config with engine = "spark" runs the whole job in Spark (see docs/spark.md)."""
     from movielens_lessons.experiments.benchmark import run_benchmark
     from movielens_lessons.experiments.leaderboard import markdown_table
 
@@ -66,7 +72,7 @@ def benchmark_command(
         import_mlflow()  # fail before the work, not after it
     result = run_benchmark(cfg, out, data_dir=data_dir, download=not no_download, quick=quick,
                            store=False if no_store else store, mlflow=mlflow,
-                           progress=_progress(start))
+                           progress=_progress(start), spark_master=spark_master)
     for protocol in result.config.protocols:
         typer.echo(f"\n{protocol.name}\n")
         typer.echo(markdown_table(result.leaderboard, result.config, protocol.name))

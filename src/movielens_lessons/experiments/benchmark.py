@@ -128,12 +128,14 @@ def run_benchmark(
     mlflow: bool = False,
     report: bool = True,
     progress: Progress | None = None,
+    spark_master: str | None = None,
 ) -> BenchmarkResult:
     """Run ``config`` and write the run folder (see the module docstring).
 
     ``store``: the DuckDB results file (default ``<parent of out_dir>/results.duckdb``; ``False``: none).
     ``dataset`` overrides loading the configured one (tests pass a synthetic Dataset).
     ``report=False`` skips ``report.html`` and the figures (the slowest step on small data).
+    ``spark_master``: the master URL of an ``engine = "spark"`` run (over the config's).
     ``out_dir`` must not exist yet, or be an empty folder (``ConfigError`` before any work).
     Any failure after that raises :class:`RunFailedError` and leaves only ``<out_dir>.failed/errors.log``.
     """
@@ -163,12 +165,24 @@ def run_benchmark(
                   f"# Rerun: movielens-lessons benchmark --config {out / 'config.toml'}\n")
         (stage / "config.toml").write_text(header + tomli_w.dumps(config_dict), encoding="utf-8")
 
-        if dataset is None:
-            step = "loading the data"  # the error names the file or release
-            say(f"loading {config.dataset}")
-            dataset = load_benchmark_data(config, data_dir, download)
-        step = "running the models"
-        protocols = run_protocols(config, dataset, stage, progress)
+        if config.engine == "spark":
+            step = "running the job in Spark"  # reading, splitting, models: errors name the step
+            if download:
+                _ensure_local_release(config, data_dir)
+            from movielens_lessons.experiments.spark_engine import run_protocols_spark
+
+            protocols, data_info = run_protocols_spark(config, stage, progress,
+                                                       data_dir=data_dir, master=spark_master)
+        else:
+            if dataset is None:
+                step = "loading the data"  # the error names the file or release
+                say(f"loading {config.dataset}")
+                dataset = load_benchmark_data(config, data_dir, download)
+            step = "running the models"
+            protocols = run_protocols(config, dataset, stage, progress)
+            data_info = {"dataset_name": dataset.name,
+                         "dataset_fingerprint": dataset.fingerprint(),
+                         "n_interactions": dataset.n_interactions}
         step = "building the leaderboard"
         board = build_leaderboard(config, protocols)
         per_user = per_user_frame(protocols)
@@ -177,8 +191,7 @@ def run_benchmark(
 
         run_info: dict[str, Any] = {
             "run_id": run_id, "name": config.name, "dataset": config.dataset,
-            "dataset_name": dataset.name, "dataset_fingerprint": dataset.fingerprint(),
-            "n_interactions": dataset.n_interactions, "started_at": started_at.isoformat(
+            "engine": config.engine, **data_info, "started_at": started_at.isoformat(
                 timespec="seconds"), "quick": quick, "out_dir": str(out.resolve()),
             "seed": config.seed, "k": list(config.k), "primary_metric": config.primary_metric,
             "alpha": config.alpha, "n_bootstrap": config.n_bootstrap,
@@ -214,6 +227,17 @@ def run_benchmark(
 
         log_to_mlflow(out, run_info, board, config)
     return BenchmarkResult(run_id, out, config, board, protocols, run_info, store_path)
+
+
+def _ensure_local_release(config: BenchmarkConfig, data_dir: str | os.PathLike[str] | None
+                          ) -> None:
+    """Download a release named by the config into the local data folder if it is missing (Spark
+    reads it from there); a file, a folder or a cluster URI is read as it is."""
+    from movielens_lessons.data.download import ensure_release
+    from movielens_lessons.data.releases import RELEASES
+
+    if config.dataset in RELEASES:
+        ensure_release(config.dataset, data_dir or config.data_dir)
 
 
 def _store_path(store: str | os.PathLike[str] | bool | None, out: Path) -> Path | None:

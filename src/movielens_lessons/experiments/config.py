@@ -70,6 +70,11 @@ class BenchmarkConfig:
     models: tuple[ModelConfig, ...] = ()
     quick: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
+    #: ``"local"`` (NumPy, one machine) or ``"spark"`` (data, splits, fits, lists and metrics in
+    #: Spark: :mod:`movielens_lessons.experiments.spark_engine`)
+    engine: str = "local"
+    #: the ``[spark]`` table: master, checkpoint_dir, memory and partition settings, conf
+    spark: dict[str, Any] = field(default_factory=dict)
 
     @property
     def k_max(self) -> int:
@@ -116,6 +121,10 @@ class BenchmarkConfig:
     def to_dict(self) -> dict[str, Any]:
         """TOML-shaped data (None values left out, as TOML has no null)."""
         out: dict[str, Any] = {"name": self.name, "seed": self.seed}
+        if self.engine != "local":
+            out["engine"] = self.engine
+        if self.spark:
+            out["spark"] = copy.deepcopy(self.spark)
         out["dataset"] = _drop_none({"name": self.dataset, "positive_threshold":
                                      self.positive_threshold, "data_dir": self.data_dir})
         out["evaluation"] = _drop_none({

@@ -4,6 +4,9 @@ Layout (every key optional except ``dataset.name``; see ``experiments/ml-latest-
 
     name = "ml-latest-small"            # label of the run
     seed = 42                           # seeds the bootstrap and the paired tests
+    engine = "local"                    # or "spark": the whole job in Spark (spark-* models)
+    [spark]         master, checkpoint_dir, driver_memory, executor_memory, executor_cores,
+                    shuffle_partitions, conf = {"spark.any.setting" = "value"}
     [dataset]       name, positive_threshold
     [evaluation]    k, metrics, n_bootstrap, relevance_threshold, primary_metric, alpha
     [[protocols]]   name, strategy, and the split's own parameters (test_size, seed, ...)
@@ -38,7 +41,9 @@ from movielens_lessons.experiments.config import (
     source_prefix,
 )
 
-_TOP_KEYS = ("name", "seed", "dataset", "evaluation", "protocols", "models", "quick", "description")
+_TOP_KEYS = ("name", "seed", "dataset", "evaluation", "protocols", "models", "quick", "description",
+             "engine", "spark")
+ENGINES = ("local", "spark")
 _DATASET_KEYS = ("name", "positive_threshold", "data_dir")
 _EVAL_KEYS = ("k", "metrics", "n_bootstrap", "relevance_threshold", "primary_metric", "alpha")
 _QUICK_KEYS = ("k", "models", "n_bootstrap", "params")
@@ -201,7 +206,11 @@ def config_from_dict(data: dict[str, Any], source: str | None = None) -> Benchma
         models=tuple(models),
         quick=quick,
         source=src,
+        engine=_engine(data.get("engine", "local"), src),
+        spark=copy.deepcopy(_table(data.get("spark", {}), "spark", src)),
     )
+    if config.engine == "spark":
+        _check_spark_engine(config, src)
     metric, k = config.primary()
     if k not in config.k:
         raise ConfigError(f"{source_prefix(src)}evaluation.primary_metric "
@@ -211,6 +220,41 @@ def config_from_dict(data: dict[str, Any], source: str | None = None) -> Benchma
         raise ConfigError(f"{source_prefix(src)}evaluation.primary_metric {metric!r} is not in "
                           "evaluation.metrics")
     return config
+
+
+def _engine(value: Any, source: str | None) -> str:
+    if value not in ENGINES:
+        raise ConfigError(f"{source_prefix(source)}engine must be one of {', '.join(ENGINES)}; "
+                          f"got {value!r}")
+    return str(value)
+
+
+def _check_spark_engine(config: BenchmarkConfig, source: str | None) -> None:
+    """What ``engine = "spark"`` can run: models trained by Spark, the splits and metrics that
+    Spark computes, a valid ``[spark]`` table (checked without starting Spark)."""
+    from movielens_lessons.models.registry import MODELS
+    from movielens_lessons.spark.metric_names import SPARK_METRICS
+    from movielens_lessons.spark.session import session_settings
+    from movielens_lessons.spark.splits import STRATEGIES
+
+    pre = source_prefix(source)
+    spark_models = [name for name, spec in MODELS.items() if spec.extra == "spark"]
+    for m in config.models + tuple(ModelConfig(n) for n in config.quick.get("models", [])):
+        if m.name not in spark_models:
+            raise ConfigError(f"{pre}models.{m.name}: engine = \"spark\" trains models in Spark; "
+                              f"the ones that can are {', '.join(spark_models)}")
+    for p in config.protocols:
+        if p.strategy not in STRATEGIES:
+            raise ConfigError(f"{pre}protocol {p.name!r}: Spark splits by {', '.join(STRATEGIES)}; "
+                              f"got {p.strategy!r}")
+    bad = [m for m in config.metrics or () if m not in SPARK_METRICS]
+    if bad:
+        raise ConfigError(f"{pre}evaluation.metrics: Spark computes {', '.join(SPARK_METRICS)}; "
+                          f"not {bad[0]!r}")
+    try:
+        session_settings(config.spark)
+    except ConfigError as exc:
+        raise ConfigError(f"{pre}{exc}") from None
 
 
 def load_config(path: str | os.PathLike[str]) -> BenchmarkConfig:

@@ -140,6 +140,11 @@ def write_report(out_dir: Path, config: BenchmarkConfig, board: pd.DataFrame,
         f"p-values compare each model with the best on {esc(config.primary_metric)} by a paired "
         f"bootstrap, Holm-corrected within each protocol (tied = not significantly worse at "
         f"α = {config.alpha}).</p>",
+        *([f"<p>Engine: <b>Spark</b> (master <code>{esc(str(run_info.get('spark_master')))}</code>)"
+           ": the data was read, split, fitted, ranked and scored by Spark; the per-user random "
+           "split draws its rows by a seeded hash (same per-user counts as the single-machine "
+           "split, other rows), and peak memory is the driver's Python process only.</p>"]
+          if config.engine == "spark" else []),
         f"<p>Rerun: <code>movielens-lessons benchmark --config "
         f"{esc(str((run_dir or out_dir) / 'config.toml'))}</code></p>",
         cheaper_html(config),

@@ -69,24 +69,28 @@ class ModelRun:
 
 @dataclass
 class ProtocolRun:
-    """One protocol: its split (sizes and fingerprints) and the runs of every model on it."""
+    """One protocol: its split's sizes, fingerprints and leakage counts (``info``), the training
+    popularity of its items, and the runs of every model on it."""
 
     config: ProtocolConfig
-    split: Split
+    info: dict[str, Any]
+    #: ``(n_items,)`` training interactions per item, indexed like every model run's ``exposure``
+    train_popularity: np.ndarray
     models: list[ModelRun] = field(default_factory=list)
 
-    @property
-    def train_popularity(self) -> np.ndarray:
-        """Training interactions per internal item, ``(n_items,)``."""
-        return self.split.train.item_counts()
-
-    def summary(self) -> dict[str, Any]:
-        tr, te = self.split.train, self.split.test
-        return {"name": self.config.name, "strategy": self.config.strategy,
-                "params": self.split.params, "n_train": tr.n_interactions,
+    @classmethod
+    def from_split(cls, config: ProtocolConfig, sp: Split) -> ProtocolRun:
+        tr, te = sp.train, sp.test
+        info = {"name": config.name, "strategy": config.strategy,
+                "params": sp.params, "n_train": tr.n_interactions,
                 "n_test": te.n_interactions, "n_test_users": len(te.active_users),
                 "train_fingerprint": tr.fingerprint(), "test_fingerprint": te.fingerprint(),
-                "leakage": self.split.leakage.to_dict()}
+                "leakage": sp.leakage.to_dict()}
+        return cls(config, info, tr.item_counts())
+
+    def summary(self) -> dict[str, Any]:
+        """The split's description for ``run.json``."""
+        return dict(self.info)
 
 
 def one_line(exc: BaseException) -> str:
@@ -169,7 +173,7 @@ def run_model(config: BenchmarkConfig, model_cfg: ModelConfig, protocol: Protoco
     except Exception as exc:  # a failing model is reported, and the benchmark goes on
         run.status, run.message = "failed", one_line(exc)
         run.result = None
-        _log_error(out_dir, f"{protocol.name} / {model_cfg.name}")
+        log_error(out_dir, f"{protocol.name} / {model_cfg.name}")
     say(f"[{protocol.name}] {model_cfg.name}: {run.status}"
         + (f" ({run.message})" if run.message else "")
         + (f" fit {run.fit_seconds:.1f}s" if run.fit_seconds is not None and run.status == "ok"
@@ -177,7 +181,7 @@ def run_model(config: BenchmarkConfig, model_cfg: ModelConfig, protocol: Protoco
     return run
 
 
-def _log_error(out_dir: Path | None, what: str) -> None:
+def log_error(out_dir: Path | None, what: str) -> None:
     """Append the traceback being handled to ``out_dir/errors.log``."""
     if out_dir is not None:
         with (out_dir / "errors.log").open("a", encoding="utf-8") as fh:
@@ -198,7 +202,7 @@ def _explain(model: Any, run: ModelRun, sp: Split, test_users: np.ndarray, out_d
         return explanation
     except Exception as exc:  # an explanation is a report extra; the scores stand without it
         say(f"[{run.protocol}] {run.model}: explanation failed ({one_line(exc)})")
-        _log_error(out_dir, f"{run.protocol} / {run.model} (explanation)")
+        log_error(out_dir, f"{run.protocol} / {run.model} (explanation)")
         return None
 
 
@@ -216,7 +220,7 @@ def run_protocols(config: BenchmarkConfig, dataset: Dataset, out_dir: Path | Non
             folder.mkdir(parents=True, exist_ok=True)
             for part, ds in (("train", sp.train), ("test", sp.test)):
                 ds.to_frame().to_csv(folder / f"{part}.csv", index=False)
-        prun = ProtocolRun(protocol, sp)
+        prun = ProtocolRun.from_split(protocol, sp)
         for model_cfg in config.models:
             prun.models.append(run_model(config, model_cfg, protocol, sp, out_dir, progress))
         runs.append(prun)

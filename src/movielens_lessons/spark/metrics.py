@@ -41,9 +41,7 @@ from movielens_lessons import columns as C
 from movielens_lessons.errors import ConfigError, DataValidationError, MissingColumnError
 from movielens_lessons.evaluation.evaluate import EvaluationResult, summarize
 from movielens_lessons.evaluation.ranking import RANKING_METRICS, check_ks
-
-#: Every metric :func:`evaluate_spark` computes, named as in :mod:`movielens_lessons.evaluation`.
-SPARK_METRICS = (*RANKING_METRICS, "novelty", "arp", "coverage", "gini", "personalization")
+from movielens_lessons.spark.metric_names import SPARK_METRICS
 
 _N_REL = "n_rel"
 _HIT = "hit"

@@ -11,16 +11,18 @@ defaults suit one machine: few shuffle partitions, no web UI, Arrow transfers fr
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from movielens_lessons.errors import MissingExtraError, SystemDependencyError
+from movielens_lessons.errors import ConfigError, MissingExtraError, SystemDependencyError
 
 #: The oldest Java that Spark 4 runs on.
 MIN_JAVA = 17
@@ -33,6 +35,60 @@ LOCAL_DEFAULTS: dict[str, str] = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.driver.memory": "4g",
 }
+
+
+#: Keys of a benchmark config's ``[spark]`` table, and the Spark setting each short key stands for.
+SETTINGS_KEYS: dict[str, str | None] = {
+    "master": None,
+    "checkpoint_dir": None,
+    "conf": None,
+    "driver_memory": "spark.driver.memory",
+    "executor_memory": "spark.executor.memory",
+    "executor_cores": "spark.executor.cores",
+    "shuffle_partitions": "spark.sql.shuffle.partitions",
+}
+
+
+def session_settings(
+    table: Mapping[str, Any], master: str | None = None
+) -> tuple[str | None, dict[str, str], str | None]:
+    """``(master, conf, checkpoint_dir)`` from a config's ``[spark]`` table (``master`` argument
+    first, e.g. ``--spark-master``): short keys become their ``spark.*`` settings, ``conf`` adds
+    any other; a value in ``conf`` wins over a short key. Raises :class:`ConfigError` for an
+    unknown key or a ``conf`` that is not a table of ``spark.*`` settings."""
+    unknown = sorted(set(table) - set(SETTINGS_KEYS))
+    if unknown:
+        raise ConfigError(f"unknown key spark.{unknown[0]}; allowed: {', '.join(SETTINGS_KEYS)}")
+    conf: dict[str, str] = {}
+    for key, setting in SETTINGS_KEYS.items():
+        if setting is not None and key in table:
+            conf[setting] = str(table[key])
+    extra = table.get("conf", {})
+    if not isinstance(extra, Mapping):
+        raise ConfigError(f"spark.conf must be a table of Spark settings; got {extra!r}")
+    for key, value in extra.items():
+        if not str(key).startswith("spark."):
+            raise ConfigError(f"spark.conf: {key!r} is not a Spark setting (they start with 'spark.')")
+        if isinstance(value, Mapping | list):
+            raise ConfigError(f"spark.conf.{key!r} must be a single value; got {value!r}")
+        conf[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
+    url = master or table.get("master")
+    checkpoint = table.get("checkpoint_dir")
+    for name, value in (("master", url), ("checkpoint_dir", checkpoint)):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ConfigError(f"spark.{name} must be a non-empty string; got {value!r}")
+    return url, conf, checkpoint
+
+
+@contextlib.contextmanager
+def quiet_pandas_check() -> Iterator[None]:
+    """Silence pyspark's "does not yet fully support pandas >= 3" FutureWarning, which it gives on
+    session start and ``mapInArrow`` (they import its pandas helpers): this project moves data
+    between NumPy and Spark through Arrow only, never through pyspark's pandas conversions."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas",
+                                FutureWarning)
+        yield
 
 
 def java_version(java: str | None = None) -> int:
@@ -105,7 +161,8 @@ def spark_session(
         builder = SparkSession.builder.master(url).appName(app_name)
         for key, value in settings.items():
             builder = builder.config(key, value)
-        active = builder.getOrCreate()
+        with quiet_pandas_check():
+            active = builder.getOrCreate()
         active.sparkContext.setLogLevel("ERROR")
         if checkpoint_dir is None and url.startswith("local"):
             # ALS checkpoints every 10 iterations only where a folder is set; without one, ~25

@@ -12,8 +12,6 @@ popularity fallback for users the model does not know.
 
 from __future__ import annotations
 
-import contextlib
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +21,7 @@ import scipy.sparse as sp
 from movielens_lessons import columns as C
 from movielens_lessons.models.base import BaseRecommender
 from movielens_lessons.models.topk import check_k
+from movielens_lessons.spark.session import quiet_pandas_check
 
 _SEEN = "_seen"
 #: Output schema of :func:`recommend_in_spark` (external ids; ``rank`` 1-based).
@@ -114,7 +113,7 @@ def recommend_in_spark(model: BaseRecommender, users: Any, k: int = 10, seen: An
                 C.SCORE: recs.scores[filled].astype(np.float32),
             })
 
-    with _quiet_pandas_check():
+    with quiet_pandas_check():
         return frame.mapInArrow(run, RECOMMENDATION_SCHEMA)
 
 
@@ -140,15 +139,6 @@ def predict_in_spark(model: BaseRecommender, pairs: Any) -> Any:
             yield pa.RecordBatch.from_arrays([*batch.columns, pa.array(pred)],
                                              names=[*batch.schema.names, C.PREDICTION])
 
-    with _quiet_pandas_check():
+    with quiet_pandas_check():
         return pairs.mapInArrow(run, schema)
 
-
-@contextlib.contextmanager
-def _quiet_pandas_check() -> Iterator[None]:
-    """``mapInArrow`` checks the pandas version although Arrow batches never touch pandas; under
-    pandas 3 that check warns that pandas 3 is not fully supported, which does not apply here."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas",
-                                FutureWarning)
-        yield
