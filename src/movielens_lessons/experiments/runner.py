@@ -128,24 +128,14 @@ def make_split(dataset: Dataset, protocol: ProtocolConfig, validation_size: floa
 def run_model(config: BenchmarkConfig, model_cfg: ModelConfig, protocol: ProtocolConfig,
               sp: Split, out_dir: Path | None, progress: Progress | None = None) -> ModelRun:
     """Fit, recommend, evaluate (and predict, for explicit models) one model; never raises."""
-    spec = get_spec(model_cfg.name)
-    params = model_params(config, model_cfg, protocol.name)
-    run = ModelRun(protocol.name, model_cfg.name, spec.feedback, params)
-    try:
-        get_model_class(model_cfg.name)
-    except MissingExtraError as exc:
-        run.status, run.message = "skipped", str(exc)
+    run = new_model_run(config, model_cfg, protocol)
+    if run.status == "skipped":
         return run
     say = progress or (lambda _: None)
     try:
-        model = create_model(model_cfg.name, **params)
+        model = create_model(model_cfg.name, **run.params)
         say(f"[{protocol.name}] {model_cfg.name}: fitting")
-        with PeakMemory() as mem:
-            start = time.perf_counter()
-            model.fit(sp.train)
-            run.fit_seconds = time.perf_counter() - start
-        run.peak_memory_mb, run.traced_memory_mb, run.rss_delta_mb = (
-            mem.peak_mb, mem.traced_mb, mem.rss_mb)
+        measure_fit(run, lambda: model.fit(sp.train))
         test_users = sp.test.user_ids[sp.test.active_users]
         start = time.perf_counter()
         recs = model.recommend(test_users, k=config.k_max)
@@ -156,7 +146,7 @@ def run_model(config: BenchmarkConfig, model_cfg: ModelConfig, protocol: Protoco
         _, k_primary = config.primary()
         top = recs.items[:, :k_primary]
         run.exposure = np.bincount(top[top >= 0], minlength=sp.train.n_items)
-        if spec.feedback == "explicit" and sp.test.ratings is not None:
+        if run.feedback == "explicit" and sp.test.ratings is not None:
             frame = sp.test.to_frame()
             start = time.perf_counter()
             pred = model.predict(frame[C.USER].to_numpy(), frame[C.ITEM].to_numpy())
@@ -171,14 +161,48 @@ def run_model(config: BenchmarkConfig, model_cfg: ModelConfig, protocol: Protoco
             recs.to_frame().to_csv(path, index=False)
             run.recommendations_path = path
     except Exception as exc:  # a failing model is reported, and the benchmark goes on
-        run.status, run.message = "failed", one_line(exc)
-        run.result = None
-        log_error(out_dir, f"{protocol.name} / {model_cfg.name}")
-    say(f"[{protocol.name}] {model_cfg.name}: {run.status}"
-        + (f" ({run.message})" if run.message else "")
-        + (f" fit {run.fit_seconds:.1f}s" if run.fit_seconds is not None and run.status == "ok"
-           else ""))
+        record_failure(run, exc, out_dir)
+    say(status_line(run))
     return run
+
+
+def new_model_run(config: BenchmarkConfig, model_cfg: ModelConfig, protocol: ProtocolConfig
+                  ) -> ModelRun:
+    """The run record of one model on one protocol, with its parameters; status ``skipped`` (and
+    the install command) when the model's optional extra is missing."""
+    spec = get_spec(model_cfg.name)
+    run = ModelRun(protocol.name, model_cfg.name, spec.feedback,
+                   model_params(config, model_cfg, protocol.name))
+    try:
+        get_model_class(model_cfg.name)
+    except MissingExtraError as exc:
+        run.status, run.message = "skipped", str(exc)
+    return run
+
+
+def measure_fit(run: ModelRun, fit: Callable[[], object]) -> None:
+    """Call ``fit`` and record its wall-clock seconds and peak memory on ``run``."""
+    with PeakMemory() as mem:
+        start = time.perf_counter()
+        fit()
+        run.fit_seconds = time.perf_counter() - start
+    run.peak_memory_mb, run.traced_memory_mb, run.rss_delta_mb = (
+        mem.peak_mb, mem.traced_mb, mem.rss_mb)
+
+
+def record_failure(run: ModelRun, exc: Exception, out_dir: Path | None) -> None:
+    """Mark ``run`` failed with the one-line error; the traceback being handled goes to the log."""
+    run.status, run.message = "failed", one_line(exc)
+    run.result = None
+    log_error(out_dir, f"{run.protocol} / {run.model}")
+
+
+def status_line(run: ModelRun) -> str:
+    """The progress line that ends a model run: its status, message and fit time."""
+    return (f"[{run.protocol}] {run.model}: {run.status}"
+            + (f" ({run.message})" if run.message else "")
+            + (f" fit {run.fit_seconds:.1f}s" if run.fit_seconds is not None
+               and run.status == "ok" else ""))
 
 
 def log_error(out_dir: Path | None, what: str) -> None:

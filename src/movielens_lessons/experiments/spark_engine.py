@@ -31,18 +31,17 @@ from typing import Any
 import numpy as np
 
 from movielens_lessons import columns as C
-from movielens_lessons.errors import MissingExtraError
 from movielens_lessons.experiments.config import BenchmarkConfig, ModelConfig, ProtocolConfig
-from movielens_lessons.experiments.memory import PeakMemory
 from movielens_lessons.experiments.runner import (
     ModelRun,
     Progress,
     ProtocolRun,
-    log_error,
-    model_params,
-    one_line,
+    measure_fit,
+    new_model_run,
+    record_failure,
+    status_line,
 )
-from movielens_lessons.models.registry import create_model, get_model_class, get_spec
+from movielens_lessons.models.registry import create_model
 
 
 def spark_for(config: BenchmarkConfig, master: str | None = None) -> Any:
@@ -128,24 +127,14 @@ def _run_model(config: BenchmarkConfig, model_cfg: ModelConfig, protocol: Protoc
     from movielens_lessons.spark.metric_names import SPARK_METRICS
     from movielens_lessons.spark.metrics import evaluate_spark_result, rating_errors
 
-    spec = get_spec(model_cfg.name)
-    params = model_params(config, model_cfg, protocol.name)
-    run = ModelRun(protocol.name, model_cfg.name, spec.feedback, params)
-    try:
-        get_model_class(model_cfg.name)
-    except MissingExtraError as exc:
-        run.status, run.message = "skipped", str(exc)
+    run = new_model_run(config, model_cfg, protocol)
+    if run.status == "skipped":
         return run
     recs = None
     try:
-        model = create_model(model_cfg.name, **params)
+        model = create_model(model_cfg.name, **run.params)
         say(f"[{protocol.name}] {model_cfg.name}: fitting in Spark")
-        with PeakMemory() as mem:
-            start = time.perf_counter()
-            model.fit_spark(train, config.positive_threshold)
-            run.fit_seconds = time.perf_counter() - start
-        run.peak_memory_mb, run.traced_memory_mb, run.rss_delta_mb = (
-            mem.peak_mb, mem.traced_mb, mem.rss_mb)
+        measure_fit(run, lambda: model.fit_spark(train, config.positive_threshold))
         start = time.perf_counter()
         recs = recommend_in_spark(model, test.select(C.USER), k=config.k_max, seen=train).persist()
         recs.count()  # the lists are computed here, not lazily inside the evaluation
@@ -159,7 +148,7 @@ def _run_model(config: BenchmarkConfig, model_cfg: ModelConfig, protocol: Protoc
         _, k_primary = config.primary()
         top = lists[C.ITEM][lists[C.RANK] <= k_primary]
         run.exposure = np.bincount(np.searchsorted(items, top), minlength=len(items))
-        if spec.feedback == "explicit" and C.RATING in test.columns:
+        if run.feedback == "explicit" and C.RATING in test.columns:
             start = time.perf_counter()
             pred = predict_in_spark(model, test.select(C.USER, C.ITEM))
             run.rating = rating_errors(pred, test)
@@ -171,16 +160,11 @@ def _run_model(config: BenchmarkConfig, model_cfg: ModelConfig, protocol: Protoc
             _write_lists(lists, path)
             run.recommendations_path = path
     except Exception as exc:  # a failing model is reported, and the benchmark goes on
-        run.status, run.message = "failed", one_line(exc)
-        run.result = None
-        log_error(out_dir, f"{protocol.name} / {model_cfg.name}")
+        record_failure(run, exc, out_dir)
     finally:
         if recs is not None:
             recs.unpersist()
-    say(f"[{protocol.name}] {model_cfg.name}: {run.status}"
-        + (f" ({run.message})" if run.message else "")
-        + (f" fit {run.fit_seconds:.1f}s" if run.fit_seconds is not None and run.status == "ok"
-           else ""))
+    say(status_line(run))
     return run
 
 

@@ -265,6 +265,31 @@ def _catalogue(slots: DataFrame, pop: DataFrame, ks: tuple[int, ...],
     return out
 
 
+def _check_request(recs: DataFrame, k: int | Sequence[int], metrics: Sequence[str] | None
+                   ) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """The checked cutoffs and metric names (default: every Spark metric); the lists' columns."""
+    ks = check_ks(k)
+    names = tuple(SPARK_METRICS if metrics is None else metrics)
+    unknown = set(names) - set(SPARK_METRICS)
+    if unknown:
+        raise ConfigError(f"unknown metric(s) {sorted(unknown)}; known: {', '.join(SPARK_METRICS)}")
+    _require(recs, "recommendations", C.USER, C.ITEM, C.RANK)
+    return ks, names
+
+
+def _n_train_users(train: DataFrame) -> DataFrame:
+    """One row, ``n_users``: the distinct users with a training interaction."""
+    return _ids(train).select(C.USER).distinct().agg(F.count(F.lit(1)).alias("n_users"))
+
+
+def _catalogue_if_asked(slots: DataFrame, pop: DataFrame, ks: tuple[int, ...],
+                        metrics: Sequence[str]) -> dict[str, float]:
+    """:func:`_catalogue` when a catalogue metric is asked for (it costs Spark jobs), else ``{}``."""
+    if {"coverage", "gini", "personalization"} & set(metrics):
+        return _catalogue(slots, pop, ks, metrics)
+    return {}
+
+
 def evaluate_spark(
     recs: DataFrame,
     test: DataFrame,
@@ -281,20 +306,14 @@ def evaluate_spark(
     interactions count as relevant (rating ≥ t; default all). ``train_positive_threshold``: the
     training ``Dataset``'s ``positive_threshold``, which decides item popularity and the catalogue.
     """
-    ks = check_ks(k)
-    metrics = tuple(SPARK_METRICS if metrics is None else metrics)
-    unknown = set(metrics) - set(SPARK_METRICS)
-    if unknown:
-        raise ConfigError(f"unknown metric(s) {sorted(unknown)}; known: {', '.join(SPARK_METRICS)}")
-    _require(recs, "recommendations", C.USER, C.ITEM, C.RANK)
+    ks, metrics = _check_request(recs, k, metrics)
     rel = relevant_pairs(test, relevance_threshold)
     pop = item_popularity(train, train_positive_threshold)
-    n_train = _ids(train).select(C.USER).distinct().agg(F.count(F.lit(1)).alias("n_users"))
+    n_train = _n_train_users(train)
     slots = _slots(recs, rel, pop, n_train, ks[-1]).persist()
     try:
         out = _user_means(slots, rel, ks, metrics)
-        if {"coverage", "gini", "personalization"} & set(metrics):
-            out.update(_catalogue(slots, pop, ks, metrics))
+        out.update(_catalogue_if_asked(slots, pop, ks, metrics))
     finally:
         slots.unpersist()
     order = {m: i for i, m in enumerate(SPARK_METRICS)}
@@ -320,21 +339,14 @@ def evaluate_spark_result(
     :func:`~movielens_lessons.evaluation.evaluate.summarize` (so the same resamples of the same
     users give the same intervals). Spark computes one row of values per scored user; those rows
     (users × metrics, not the data) are collected to the driver."""
-    ks = check_ks(k)
-    metrics = tuple(SPARK_METRICS if metrics is None else metrics)
-    unknown = set(metrics) - set(SPARK_METRICS)
-    if unknown:
-        raise ConfigError(f"unknown metric(s) {sorted(unknown)}; known: {', '.join(SPARK_METRICS)}")
-    _require(recs, "recommendations", C.USER, C.ITEM, C.RANK)
+    ks, metrics = _check_request(recs, k, metrics)
     rel = relevant_pairs(test, relevance_threshold).persist()
     pop = item_popularity(train, train_positive_threshold)
-    train_users = _ids(train).select(C.USER).distinct()
-    n_train = train_users.agg(F.count(F.lit(1)).alias("n_users"))
+    n_train = _n_train_users(train)
     slots = _slots(recs, rel, pop, n_train, ks[-1]).persist()
     try:
         table = _per_user(slots, rel, ks, metrics).toArrow()
-        catalogue_values = (_catalogue(slots, pop, ks, metrics)
-                            if {"coverage", "gini", "personalization"} & set(metrics) else {})
+        catalogue_values = _catalogue_if_asked(slots, pop, ks, metrics)
         scored = rel.select(C.USER).distinct()
         n_extra = _ids(recs).select(C.USER).distinct().join(scored, C.USER, "left_anti").count()
         first = n_train.first()
