@@ -47,6 +47,16 @@ def test_master_from_argument_then_environment_then_local(monkeypatch: pytest.Mo
     assert session_conf("local[2]")[0] == "local[2]"
 
 
+def test_under_spark_submit_its_master_stands(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SPARK_MASTER", raising=False)
+    monkeypatch.setenv("PYSPARK_GATEWAY_PORT", "40000")  # spark-submit's JVM started this Python
+    url, conf = session_conf()
+    assert url is None and "spark.driver.memory" not in conf
+    assert session_conf("local[2]")[0] == "local[2]"  # an explicit master still wins
+    monkeypatch.setenv("SPARK_MASTER", "yarn")
+    assert session_conf()[0] == "yarn"
+
+
 def test_config_settings_win_over_the_local_defaults() -> None:
     _, conf = session_conf("local[2]", {"spark.sql.shuffle.partitions": 64, "spark.x": "y"})
     assert conf["spark.sql.shuffle.partitions"] == "64" and conf["spark.x"] == "y"

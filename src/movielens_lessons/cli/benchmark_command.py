@@ -56,7 +56,7 @@ def benchmark_command(
     spark_master: str | None = typer.Option(
         None, "--spark-master",
         help="Spark master URL for an engine = \"spark\" config (over its \\[spark] master and "
-             "$SPARK_MASTER; default local[*])."),
+             "$SPARK_MASTER, over spark-submit's master; default local[*])."),
 ) -> None:
     """Train and evaluate every configured model on every protocol; write leaderboard and report.
 

@@ -14,18 +14,21 @@ which never goes down, so it cannot separate models run in one process.)
 
 from __future__ import annotations
 
+import os
 import threading
 import tracemalloc
 from dataclasses import dataclass
 from types import TracebackType
 
-_PAGE = 4096
-try:
-    import os
 
-    _PAGE = os.sysconf("SC_PAGE_SIZE")
-except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-    pass
+def _page_size() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 4096
+
+
+_PAGE = _page_size()
 
 
 def current_rss() -> int | None:
@@ -85,3 +88,39 @@ class PeakMemory:
     def peak_mb(self) -> float:
         """The larger of the traced peak and the RSS growth, in MiB."""
         return max(self.traced_mb, self.rss_mb or 0.0)
+
+
+def _parent_of(pid: str) -> int | None:
+    """The parent pid from ``/proc/PID/stat`` (the command name may hold spaces and parentheses)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return int(fh.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None  # the process ended while we looked
+
+
+def tree_rss(pid: int | None = None) -> int | None:
+    """Resident bytes of process ``pid`` (default: this one) and all its descendants, from Linux
+    ``/proc``; None where there is no ``/proc``. A local Spark session is such a tree (the JVM is
+    a child of the Python driver, its Python workers children of the JVM), so this is its whole
+    footprint. Pages shared by forked children are counted once per process: an upper bound."""
+    root = os.getpid() if pid is None else pid
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return None
+    children: dict[int, list[int]] = {}
+    for name in pids:
+        parent = _parent_of(name)
+        if parent is not None:
+            children.setdefault(parent, []).append(int(name))
+    total, todo = 0, [root]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/statm", "rb") as fh:
+                total += int(fh.read().split()[1]) * _PAGE
+        except (OSError, ValueError, IndexError):
+            continue
+        todo.extend(children.get(current, ()))
+    return total

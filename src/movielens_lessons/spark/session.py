@@ -130,10 +130,16 @@ def check_java(java: str | None = None) -> int:
 
 def session_conf(
     master: str | None = None, conf: Mapping[str, Any] | None = None
-) -> tuple[str, dict[str, str]]:
-    """The master URL and the settings :func:`spark_session` would use (no Spark started)."""
-    url = master or os.environ.get("SPARK_MASTER") or "local[*]"
-    settings = dict(LOCAL_DEFAULTS) if url.startswith("local") else {
+) -> tuple[str | None, dict[str, str]]:
+    """The master URL and the settings :func:`spark_session` would use (no Spark started).
+
+    Under ``spark-submit`` (its JVM started this Python: ``$PYSPARK_GATEWAY_PORT`` is set) and with
+    no ``master`` nor ``$SPARK_MASTER``, the master is None: the one given to ``spark-submit``
+    stands, as do its settings, with none of this machine's defaults."""
+    url = master or os.environ.get("SPARK_MASTER")
+    if url is None and not os.environ.get("PYSPARK_GATEWAY_PORT"):
+        url = "local[*]"
+    settings = dict(LOCAL_DEFAULTS) if url is not None and url.startswith("local") else {
         "spark.sql.execution.arrow.pyspark.enabled": "true"
     }
     settings.update({str(k): str(v) for k, v in (conf or {}).items()})
@@ -158,13 +164,15 @@ def spark_session(
     if active is None:
         check_java()
         url, settings = session_conf(master, conf)
-        builder = SparkSession.builder.master(url).appName(app_name)
+        builder = SparkSession.builder
+        if url is not None:  # else spark-submit's master and --name stand
+            builder = builder.master(url).appName(app_name)
         for key, value in settings.items():
             builder = builder.config(key, value)
         with quiet_pandas_check():
             active = builder.getOrCreate()
         active.sparkContext.setLogLevel("ERROR")
-        if checkpoint_dir is None and url.startswith("local"):
+        if checkpoint_dir is None and active.sparkContext.master.startswith("local"):
             # ALS checkpoints every 10 iterations only where a folder is set; without one, ~25
             # iterations already overflowed the JVM's stack with the lineage (measured)
             checkpoint_dir = tempfile.mkdtemp(prefix="movielens-spark-checkpoints-")
