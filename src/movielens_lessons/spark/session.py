@@ -172,7 +172,7 @@ def spark_session(
         with quiet_pandas_check():
             active = builder.getOrCreate()
         active.sparkContext.setLogLevel("ERROR")
-        if checkpoint_dir is None and active.sparkContext.master.startswith("local"):
+        if checkpoint_dir is None and (active.sparkContext.master or "").startswith("local"):
             # ALS checkpoints every 10 iterations only where a folder is set; without one, ~25
             # iterations already overflowed the JVM's stack with the lineage (measured)
             checkpoint_dir = tempfile.mkdtemp(prefix="movielens-spark-checkpoints-")
