@@ -95,6 +95,23 @@ def _svd(t) -> dict[str, Any]:
             "regularization": t.suggest_float("regularization", 1e-3, 0.5, log=True)}
 
 
+def _mult_vae(t) -> dict[str, Any]:
+    return {"dropout": t.suggest_float("dropout", 0.2, 0.9),
+            "beta_cap": t.suggest_float("beta_cap", 0.01, 1.0, log=True),
+            "hidden_dim": t.suggest_int("hidden_dim", 100, 1000, log=True),
+            "latent_dim": t.suggest_int("latent_dim", 32, 400, log=True),
+            "weight_decay": t.suggest_float("weight_decay", 1e-7, 1e-3, log=True),
+            "batch_size": t.suggest_categorical("batch_size", [32, 64, 128, 500])}
+
+
+def _sasrec(t) -> dict[str, Any]:
+    return {"hidden_dim": t.suggest_categorical("hidden_dim", [32, 64, 128]),
+            "n_blocks": t.suggest_int("n_blocks", 1, 3),
+            "dropout": t.suggest_float("dropout", 0.0, 0.6),
+            "learning_rate": t.suggest_float("learning_rate", 3e-4, 1e-2, log=True),
+            "batch_size": t.suggest_categorical("batch_size", [16, 32, 64, 128])}
+
+
 _SHRINKS = [0.0, 0.25, 0.5, 0.75, 1.0]
 
 
@@ -109,6 +126,7 @@ SEARCH_SPACES: dict[str, Space] = {
     "most-popular": _most_popular, "item-knn": _item_knn, "pure-svd": _pure_svd, "ease": _ease,
     "als": _als, "bpr": _bpr, "lightfm": _lightfm, "bias-baseline": _bias_baseline,
     "explicit-als": _explicit_als, "svd": _svd, "xgboost-ranker": _xgboost_ranker,
+    "mult-vae": _mult_vae, "sasrec": _sasrec,
 }  # fmt: skip
 
 #: Spaces small enough to try whole: each point once (Optuna's GridSampler, in a seeded order), and the

@@ -7,7 +7,8 @@ and exclude seen items; a model writes only the private hooks:
 
 - ``_fit(dataset)``: learn from a :class:`~movielens_lessons.data.dataset.Dataset`;
 - ``_score(users)``: dense scores ``(len(users), n_items)`` for internal user ids;
-- optionally ``_score_history(history)`` (fold-in of a new user's CSR row), ``_predict_pairs(u, i)``
+- optionally ``_score_history(history)`` (fold-in of a new user's CSR row; sequence models override
+  ``_score_history_items(items, values)``, which gets the history in order), ``_predict_pairs(u, i)``
   (explicit models: ratings, with their own fallback for unknown ids = -1), ``_item_vectors()`` (for
   ``similar_items``), ``_get_state()``/``_set_state()`` (arrays saved to ``.npz``) and
   ``_save_files(dir)``/``_load_files(dir)`` for a library's own safe format.
@@ -205,6 +206,15 @@ class BaseRecommender:
             fallback=~known,
         )
 
+    def _score_history_items(self, items: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Scores ``(n_items,)`` for a new user's history: internal item ids in the order given
+        (oldest first) and their values (ratings, or ones). The default builds the CSR row that
+        ``_score_history`` reads; sequence models override this to use the order."""
+        history = sp.csr_matrix(
+            (values, (np.zeros(len(items), dtype=np.int64), items)), shape=(1, self.n_items)
+        )
+        return self._score_history(history)
+
     def recommend_for_history(
         self,
         items: Iterable[int],
@@ -227,11 +237,8 @@ class BaseRecommender:
             else np.asarray(list(ratings), dtype=np.float32)
         )
         keep = idx >= 0
-        history = sp.csr_matrix(
-            (vals[keep], (np.zeros(keep.sum(), dtype=np.int64), idx[keep])),
-            shape=(1, self.n_items),
-        )
-        row = np.asarray(self._score_history(history), dtype=np.float32).reshape(1, -1).copy()
+        scores = self._score_history_items(idx[keep], vals[keep])
+        row = np.asarray(scores, dtype=np.float32).reshape(1, -1).copy()
         if exclude_seen:
             row[0, idx[keep]] = -np.inf
         top_items, top_scores = top_k(row, k)

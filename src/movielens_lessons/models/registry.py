@@ -81,6 +81,10 @@ _SPECS = (
         "models",
         ("xgboost",),
     ),
+    ModelSpec(
+        "mult-vae", "movielens_lessons.models.torch.mult_vae:MultVAE", "implicit", "torch", ("torch",)
+    ),
+    ModelSpec("sasrec", "movielens_lessons.models.torch.sasrec:SASRec", "implicit", "torch", ("torch",)),
 )
 
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}
