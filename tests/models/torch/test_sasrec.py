@@ -29,6 +29,8 @@ pytestmark = pytest.mark.torch
 SMALL: dict[str, Any] = {
     "hidden_dim": 16, "n_blocks": 1, "max_length": 20, "n_epochs": 30, "learning_rate": 0.01,
     "num_threads": 1,
+    # the training schedule these small worlds were written for (the defaults suit ml-latest-small)
+    "batch_size": 128, "patience": 10, "validation_fraction": 0.1,
 }  # fmt: skip
 CHAIN_LENGTH = 40
 
