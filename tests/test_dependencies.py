@@ -29,11 +29,7 @@ IMPORT_NAMES = {
 
 #: Core dependencies that src/ does not import, and why each is installed anyway. Each entry is
 #: checked by the test of the same name below, so the reason cannot go stale silently.
-NOT_IMPORTED = {
-    # pooch draws its download progress bar with tqdm but does not depend on it (tqdm is only in
-    # pooch's "progress" extra); data/download.py asks pooch for the bar when tqdm is importable.
-    "tqdm",
-}
+NOT_IMPORTED: set[str] = set()  # tqdm was here for pooch's bars until the PyTorch models drew their own
 
 
 def _name(requirement: str) -> str:
@@ -85,20 +81,6 @@ def test_the_allow_list_names_only_core_dependencies() -> None:
     assert core >= NOT_IMPORTED
     # an entry that src/ does import needs no excuse: drop it from the list
     assert not {_import_name(n) for n in NOT_IMPORTED} & _imported_top_levels()
-
-
-def test_tqdm_is_there_for_pooch_progress_bars() -> None:
-    """src/ asks pooch for a progress bar (``progressbar=`` not fixed to False) somewhere."""
-    asks = [
-        node
-        for tree in _trees()
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        for kw in node.keywords
-        if kw.arg == "progressbar"
-        and not (isinstance(kw.value, ast.Constant) and kw.value.value is False)
-    ]
-    assert asks, "nothing draws a pooch progress bar any more: tqdm can leave the core dependencies"
 
 
 def test_tomli_is_only_installed_where_tomllib_is_missing() -> None:
