@@ -31,13 +31,18 @@ def _page_size() -> int:
 _PAGE = _page_size()
 
 
-def current_rss() -> int | None:
-    """Resident set size of this process in bytes (Linux ``/proc/self/statm``), or None."""
+def _rss_of(pid: int | str) -> int | None:
+    """Resident bytes of process ``pid`` (``"self"``: this one) from ``/proc/PID/statm``, or None."""
     try:
-        with open("/proc/self/statm", "rb") as fh:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
             return int(fh.read().split()[1]) * _PAGE
     except (OSError, ValueError, IndexError):
         return None
+
+
+def current_rss() -> int | None:
+    """Resident set size of this process in bytes (Linux ``/proc/self/statm``), or None."""
+    return _rss_of("self")
 
 
 @dataclass
@@ -117,10 +122,9 @@ def tree_rss(pid: int | None = None) -> int | None:
     total, todo = 0, [root]
     while todo:
         current = todo.pop()
-        try:
-            with open(f"/proc/{current}/statm", "rb") as fh:
-                total += int(fh.read().split()[1]) * _PAGE
-        except (OSError, ValueError, IndexError):
-            continue
+        rss = _rss_of(current)
+        if rss is None:
+            continue  # the process ended while we looked
+        total += rss
         todo.extend(children.get(current, ()))
     return total
