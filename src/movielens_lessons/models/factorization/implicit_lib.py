@@ -27,17 +27,8 @@ import scipy.sparse as sp
 
 from movielens_lessons.data.csr_views import Weighting, check_weighting
 from movielens_lessons.data.dataset import Dataset
-from movielens_lessons.errors import ConfigError
 from movielens_lessons.models.factorization.factor_model import FactorModel
-
-
-def _check_positive(name: str, value: Any, kind: type = float, allow_zero: bool = False) -> None:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if kind is int:
-        ok = ok and float(value).is_integer()
-    if not ok or value < 0 or (value == 0 and not allow_zero):
-        need = "a non-negative" if allow_zero else "a positive"
-        raise ConfigError(f"{name} must be {need} {kind.__name__}, got {value!r}")
+from movielens_lessons.models.params import check_int, check_number
 
 
 def confidence_matrix(dataset: Dataset, weighting: Weighting, alpha: float) -> sp.csr_matrix:
@@ -116,11 +107,11 @@ class ALS(_FactorModel):
         """The configured ``implicit.cpu.als.AlternatingLeastSquares`` (unfitted)."""
         from implicit.cpu.als import AlternatingLeastSquares
 
-        _check_positive("n_factors", self.n_factors, int)
-        _check_positive("regularization", self.regularization, allow_zero=True)
-        _check_positive("alpha", self.alpha, allow_zero=True)
-        _check_positive("n_epochs", self.n_epochs, int)
-        _check_positive("num_threads", self.num_threads, int, allow_zero=True)
+        check_int("n_factors", self.n_factors)
+        check_number("regularization", self.regularization, 0.0)
+        check_number("alpha", self.alpha, 0.0)
+        check_int("n_epochs", self.n_epochs)
+        check_int("num_threads", self.num_threads, minimum=0)
         return AlternatingLeastSquares(
             factors=int(self.n_factors),
             regularization=float(self.regularization),
@@ -193,11 +184,11 @@ class BPR(_FactorModel):
         """The configured ``implicit.cpu.bpr.BayesianPersonalizedRanking`` (unfitted)."""
         from implicit.cpu.bpr import BayesianPersonalizedRanking
 
-        _check_positive("n_factors", self.n_factors, int)
-        _check_positive("learning_rate", self.learning_rate)
-        _check_positive("regularization", self.regularization, allow_zero=True)
-        _check_positive("n_epochs", self.n_epochs, int)
-        _check_positive("num_threads", self.num_threads, int, allow_zero=True)
+        check_int("n_factors", self.n_factors)
+        check_number("learning_rate", self.learning_rate, 0.0, low_open=True)
+        check_number("regularization", self.regularization, 0.0)
+        check_int("n_epochs", self.n_epochs)
+        check_int("num_threads", self.num_threads, minimum=0)
         return BayesianPersonalizedRanking(
             factors=int(self.n_factors),
             learning_rate=float(self.learning_rate),

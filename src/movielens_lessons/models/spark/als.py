@@ -39,24 +39,13 @@ from typing import Any
 import numpy as np
 
 from movielens_lessons.data.csr_views import check_weighting
-from movielens_lessons.errors import ConfigError, DataValidationError
+from movielens_lessons.errors import DataValidationError
 from movielens_lessons.models.factorization.factor_model import FactorModel
+from movielens_lessons.models.params import check_int, check_number
 from movielens_lessons.models.spark.fitting import SparkTrainedModel
 
 #: Spark ML's folder inside a saved model, written when the fitted Spark model is in memory.
 SPARK_MODEL_DIR = "spark_model"
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _non_negative(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"{name} must be a number >= 0, got {value!r}")
-    return float(value)
 
 
 class _SparkALSBase(FactorModel, SparkTrainedModel):
@@ -73,12 +62,12 @@ class _SparkALSBase(FactorModel, SparkTrainedModel):
 
     def _als_params(self, alpha: float) -> dict[str, Any]:
         """``pyspark.ml`` ALS keywords from this model's settings (checked; no Spark needed)."""
-        blocks = _positive_int("n_blocks", self.n_blocks)
+        blocks = check_int("n_blocks", self.n_blocks)
         return dict(
-            rank=_positive_int("n_factors", self.n_factors),
-            maxIter=_positive_int("n_epochs", self.n_epochs),
-            regParam=_non_negative("regularization", self.regularization),
-            alpha=_non_negative("alpha", alpha),
+            rank=check_int("n_factors", self.n_factors),
+            maxIter=check_int("n_epochs", self.n_epochs),
+            regParam=check_number("regularization", self.regularization, 0.0),
+            alpha=check_number("alpha", alpha, 0.0),
             implicitPrefs=self.implicit_prefs,
             numUserBlocks=blocks,
             numItemBlocks=blocks,
@@ -200,7 +189,7 @@ class SparkALS(_SparkALSBase):
         self.spark_master = spark_master
 
     def _check_params(self) -> None:
-        _non_negative("bias_damping", self.bias_damping)
+        check_number("bias_damping", self.bias_damping, 0.0)
         self._als_params(1.0)
 
     def _fit_spark(self, spark: Any, train: Any, positive_threshold: float | None) -> None:
@@ -208,7 +197,7 @@ class SparkALS(_SparkALSBase):
 
         from movielens_lessons import columns as C
 
-        damping = _non_negative("bias_damping", self.bias_damping)
+        damping = check_number("bias_damping", self.bias_damping, 0.0)
         frame = self._internal_ids(
             spark, train.select(C.USER, C.ITEM, F.col(C.RATING).cast("double").alias("r"))
         ).select("user", "item", "r").persist()

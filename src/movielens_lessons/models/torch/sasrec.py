@@ -50,6 +50,7 @@ from torch import nn
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.errors import ConfigError, DataValidationError
 from movielens_lessons.models.base import BaseRecommender
+from movielens_lessons.models.params import check_int, check_number, check_seed
 from movielens_lessons.models.torch.runtime import (
     EarlyStopping,
     check_threads,
@@ -226,32 +227,15 @@ class SASRec(BaseRecommender):
     def _check_params(self) -> None:
         for key in ("hidden_dim", "n_blocks", "n_heads", "max_length", "batch_size", "n_epochs",
                     "patience"):  # fmt: skip
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ConfigError(f"sasrec: {key} must be an integer ≥ 1, got {value!r}")
+            check_int(f"sasrec: {key}", getattr(self, key))
         if self.hidden_dim % self.n_heads:
             raise ConfigError(
                 f"sasrec: hidden_dim ({self.hidden_dim}) must be divisible by n_heads ({self.n_heads})"
             )
-        for key, low, high, closed in (("dropout", 0.0, 1.0, False),
-                                       ("validation_fraction", 0.0, 1.0, True)):  # fmt: skip
-            value = getattr(self, key)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not (low <= value <= high if closed else low <= value < high)
-            ):
-                bracket = "]" if closed else ")"
-                raise ConfigError(
-                    f"sasrec: {key} must be a number in [{low}, {high}{bracket}, got {value!r}"
-                )
-        lr = self.learning_rate
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-            raise ConfigError(f"sasrec: learning_rate must be a number > 0, got {lr!r}")
-        if self.random_state is not None and (
-            isinstance(self.random_state, bool) or not isinstance(self.random_state, int)
-        ):
-            raise ConfigError(f"sasrec: random_state must be an integer, got {self.random_state!r}")
+        check_number("sasrec: dropout", self.dropout, 0.0, 1.0, high_open=True)
+        check_number("sasrec: validation_fraction", self.validation_fraction, 0.0, 1.0)
+        check_number("sasrec: learning_rate", self.learning_rate, 0.0, low_open=True)
+        check_seed("sasrec: random_state", self.random_state)
         check_threads(self.num_threads)
 
     def _new_network(self) -> SASRecNetwork:
