@@ -30,6 +30,7 @@ SMALL = {
     "patience": 60,
     "batch_size": 16,
     "learning_rate": 1e-2,
+    "min_item_count": 1,  # the whole catalogue: pruning has its own test
     "num_threads": 1,
     "device": "cpu",
 }
@@ -55,6 +56,7 @@ SYNTH = {
     "batch_size": 50,
     # ~8 updates an epoch: the paper's 1e-3 plateaus before it personalises at this size
     "learning_rate": 1e-2,
+    "min_item_count": 1,  # the whole catalogue: pruning has its own test
     "num_threads": 1,
     "device": "cpu",
 }
@@ -81,7 +83,8 @@ def test_beats_most_popular(synth_split, synth_model: MultVAE) -> None:
 
 def test_training_metrics(synth_model: MultVAE) -> None:
     metrics = synth_model.training_metrics_
-    assert set(metrics) == {"best_epoch", "validation_ndcg@100", "epochs_run"}
+    assert set(metrics) == {"best_epoch", "validation_ndcg@100", "epochs_run", "refit"}
+    assert metrics["refit"] is True
     assert 1 <= metrics["best_epoch"] <= metrics["epochs_run"] <= SYNTH["n_epochs"]
     assert 0.0 < metrics["validation_ndcg@100"] <= 1.0
     # early stopping: either it ran out of patience or used every epoch
@@ -143,21 +146,24 @@ def test_no_validation_trains_every_epoch(cluster_data: Dataset) -> None:
         "best_epoch": 4,
         "validation_ndcg@100": None,
         "epochs_run": 4,
+        "refit": False,
     }
 
 
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"dropout": 1.5}, r"dropout must be in \[0, 1\)"),
+        ({"dropout": 1.5}, r"mult-vae: dropout must be a number in \[0, 1\), got 1.5"),
         ({"device": "tpu"}, "device must be"),
-        ({"hidden_dim": 0}, "hidden_dim must be an integer ≥ 1"),
-        ({"latent_dim": 2.5}, "latent_dim must be an integer"),
-        ({"learning_rate": 0.0}, "learning_rate must be > 0"),
+        ({"hidden_dim": 0}, "mult-vae: hidden_dim must be a positive integer, got 0"),
+        ({"latent_dim": 2.5}, "latent_dim must be a positive integer, got 2.5"),
+        ({"learning_rate": 0.0}, "learning_rate must be a number > 0, got 0.0"),
         ({"validation_fraction": 1.0}, "validation_fraction"),
-        ({"beta_cap": -0.1}, "beta_cap must be ≥ 0"),
+        ({"beta_cap": -0.1}, "beta_cap must be a number ≥ 0, got -0.1"),
         ({"num_threads": -1}, "num_threads"),
-        ({"random_state": "x"}, "random_state"),
+        ({"random_state": "x"}, "random_state must be an integer ≥ 0 or None"),
+        ({"min_item_count": -1}, "min_item_count must be an integer ≥ 0"),
+        ({"refit": "yes"}, "refit must be true or false"),
     ],
 )
 def test_bad_params(params: dict, match: str, cluster_data: Dataset) -> None:
@@ -174,3 +180,32 @@ def test_similar_items_come_from_the_decoder(synth_model: MultVAE) -> None:
     cosine[0] = -np.inf
     assert 0 not in similar.items[0].tolist()
     assert similar.items[0][0] == int(np.argmax(cosine))
+
+
+def test_min_item_count_prunes_rare_items_everywhere(synth_split, tmp_path: Path) -> None:
+    train = synth_split.train
+    counts = np.diff(train.implicit().tocsc().indptr)
+    model = MultVAE(**{**SMALL, "n_epochs": 3, "min_item_count": 40}).fit(train)
+    kept = np.flatnonzero(counts >= 40)
+    assert 0 < len(kept) < train.n_items
+    np.testing.assert_array_equal(model.kept_items_, kept)
+    assert model.network_.decoder_out.out_features == len(kept)
+    scores = model.score(train.user_ids[:20])
+    pruned = np.setdiff1d(np.arange(train.n_items), kept)
+    assert np.isneginf(scores[:, pruned]).all() and np.isfinite(scores[:, kept]).all()
+    recommended = model.recommend(train.user_ids, k=10).items
+    assert set(np.unique(recommended[recommended >= 0])) <= set(kept)  # internal ids
+    assert not model._item_vectors()[pruned].any()
+    loaded = BaseRecommender.load(model.save(tmp_path / "pruned"))
+    np.testing.assert_array_equal(loaded.score(train.user_ids[:20]), scores)
+
+
+def test_refit_trains_the_best_epoch_count_on_every_positive(cluster_data: Dataset) -> None:
+    params = {**SMALL, "n_epochs": 12, "patience": 3, "validation_fraction": 0.5}
+    model = MultVAE(**params).fit(cluster_data)
+    best = model.training_metrics_["best_epoch"]
+    whole = MultVAE(**{**params, "validation_fraction": 0.0, "n_epochs": best}).fit(cluster_data)
+    np.testing.assert_array_equal(model.score([1, 25]), whole.score([1, 25]))
+    kept = MultVAE(**{**params, "refit": False}).fit(cluster_data)
+    assert kept.training_metrics_["refit"] is False
+    assert not np.allclose(kept.score([1, 25]), model.score([1, 25]))
