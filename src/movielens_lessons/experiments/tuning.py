@@ -101,7 +101,8 @@ def _mult_vae(t) -> dict[str, Any]:
             "hidden_dim": t.suggest_int("hidden_dim", 100, 1000, log=True),
             "latent_dim": t.suggest_int("latent_dim", 32, 400, log=True),
             "weight_decay": t.suggest_float("weight_decay", 1e-7, 1e-3, log=True),
-            "batch_size": t.suggest_categorical("batch_size", [32, 64, 128, 500])}
+            "batch_size": t.suggest_categorical("batch_size", [32, 64, 128, 500]),
+            "min_item_count": t.suggest_categorical("min_item_count", [1, 3, 10, 20, 40])}
 
 
 def _sasrec(t) -> dict[str, Any]:

@@ -31,6 +31,7 @@ SMALL = {
     "batch_size": 16,
     "learning_rate": 1e-2,
     "min_item_count": 1,  # the whole catalogue: pruning has its own test
+    "n_networks": 1,  # one network: the ensemble has its own test
     "num_threads": 1,
     "device": "cpu",
 }
@@ -57,6 +58,7 @@ SYNTH = {
     # ~8 updates an epoch: the paper's 1e-3 plateaus before it personalises at this size
     "learning_rate": 1e-2,
     "min_item_count": 1,  # the whole catalogue: pruning has its own test
+    "n_networks": 1,  # one network: the ensemble has its own test
     "num_threads": 1,
     "device": "cpu",
 }
@@ -85,13 +87,11 @@ def test_training_metrics(synth_model: MultVAE) -> None:
     metrics = synth_model.training_metrics_
     assert set(metrics) == {"best_epoch", "validation_ndcg@100", "epochs_run", "refit"}
     assert metrics["refit"] is True
-    assert 1 <= metrics["best_epoch"] <= metrics["epochs_run"] <= SYNTH["n_epochs"]
-    assert 0.0 < metrics["validation_ndcg@100"] <= 1.0
+    [best], [score], [run] = metrics["best_epoch"], metrics["validation_ndcg@100"], metrics["epochs_run"]
+    assert 1 <= best <= run <= SYNTH["n_epochs"]
+    assert 0.0 < score <= 1.0
     # early stopping: either it ran out of patience or used every epoch
-    assert (
-        metrics["epochs_run"] - metrics["best_epoch"] == SYNTH["patience"]
-        or metrics["epochs_run"] == SYNTH["n_epochs"]
-    )
+    assert run - best == SYNTH["patience"] or run == SYNTH["n_epochs"]
 
 
 def test_save_load_identical_and_json(synth_model: MultVAE, synth_split, tmp_path: Path) -> None:
@@ -137,15 +137,15 @@ def test_validation_is_carved_from_training_only(cluster_data: Dataset) -> None:
     model = MultVAE(**{**SMALL, "n_epochs": 3, "patience": 1}).fit(cluster_data)
     # every training positive (the held-out ones included) is the input at scoring time
     np.testing.assert_array_equal(model.positives_.toarray(), cluster_data.implicit().toarray() > 0)
-    assert model.training_metrics_["epochs_run"] <= 3
+    assert model.training_metrics_["epochs_run"][0] <= 3
 
 
 def test_no_validation_trains_every_epoch(cluster_data: Dataset) -> None:
     model = MultVAE(**{**SMALL, "n_epochs": 4, "validation_fraction": 0.0}).fit(cluster_data)
     assert model.training_metrics_ == {
-        "best_epoch": 4,
-        "validation_ndcg@100": None,
-        "epochs_run": 4,
+        "best_epoch": [4],
+        "validation_ndcg@100": [None],
+        "epochs_run": [4],
         "refit": False,
     }
 
@@ -189,7 +189,7 @@ def test_min_item_count_prunes_rare_items_everywhere(synth_split, tmp_path: Path
     kept = np.flatnonzero(counts >= 40)
     assert 0 < len(kept) < train.n_items
     np.testing.assert_array_equal(model.kept_items_, kept)
-    assert model.network_.decoder_out.out_features == len(kept)
+    assert model.network_.networks[0].decoder_out.out_features == len(kept)
     scores = model.score(train.user_ids[:20])
     pruned = np.setdiff1d(np.arange(train.n_items), kept)
     assert np.isneginf(scores[:, pruned]).all() and np.isfinite(scores[:, kept]).all()
@@ -203,9 +203,36 @@ def test_min_item_count_prunes_rare_items_everywhere(synth_split, tmp_path: Path
 def test_refit_trains_the_best_epoch_count_on_every_positive(cluster_data: Dataset) -> None:
     params = {**SMALL, "n_epochs": 12, "patience": 3, "validation_fraction": 0.5}
     model = MultVAE(**params).fit(cluster_data)
-    best = model.training_metrics_["best_epoch"]
+    [best] = model.training_metrics_["best_epoch"]
     whole = MultVAE(**{**params, "validation_fraction": 0.0, "n_epochs": best}).fit(cluster_data)
     np.testing.assert_array_equal(model.score([1, 25]), whole.score([1, 25]))
     kept = MultVAE(**{**params, "refit": False}).fit(cluster_data)
     assert kept.training_metrics_["refit"] is False
     assert not np.allclose(kept.score([1, 25]), model.score([1, 25]))
+
+
+def test_an_ensemble_averages_the_log_probabilities_of_seeded_networks(
+    cluster_data: Dataset, tmp_path: Path
+) -> None:
+    import torch
+
+    params = {**SMALL, "n_epochs": 6, "patience": 2}
+    pair = MultVAE(**{**params, "n_networks": 2}).fit(cluster_data)
+    single = MultVAE(**params).fit(cluster_data)  # seed 42: the ensemble's first network
+    first, second = pair.network_.networks
+    reference = single.network_.networks[0].state_dict()
+    for key, value in first.state_dict().items():
+        torch.testing.assert_close(value, reference[key], rtol=0, atol=0)
+    assert not torch.equal(first.decoder_out.weight, second.decoder_out.weight)  # seed 43
+
+    users = [1, 25]
+    internal = np.searchsorted(pair.user_ids_, users)  # score() takes external ids
+    rows = torch.from_numpy(pair.positives_[internal].toarray())
+    with torch.inference_mode():
+        expected = (torch.log_softmax(first(rows), 1) + torch.log_softmax(second(rows), 1)) / 2
+    np.testing.assert_allclose(pair.score(users), expected.numpy(), rtol=1e-6, atol=1e-6)
+    assert len(pair.training_metrics_["best_epoch"]) == 2
+    assert pair.training_metrics_["best_epoch"][0] == single.training_metrics_["best_epoch"][0]
+    assert pair._item_vectors().shape == (pair.n_items, 2 * SMALL["hidden_dim"])
+    loaded = BaseRecommender.load(pair.save(tmp_path / "pair"))
+    np.testing.assert_array_equal(loaded.score(users), pair.score(users))
