@@ -214,3 +214,25 @@ def test_training_windows_cover_every_next_item_pair_once() -> None:
     np.testing.assert_array_equal(windows, [[14, 15, 16, 17], [0, 0, 21, 22], [11, 12, 13, 14]])
     pairs = {(int(a), int(b)) for w in windows for a, b in itertools.pairwise(w) if a}
     assert pairs == {(11, 12), (12, 13), (13, 14), (14, 15), (15, 16), (16, 17), (21, 22)}
+
+
+def test_movies_without_training_positives_change_nothing(cluster_data: Dataset) -> None:
+    # the same ratings under an id map that also knows movies 200-202 (e.g. from a test split)
+    frame = cluster_frame()
+    rows = np.flatnonzero(~frame[C.ITEM].isin([200, 201, 202]).to_numpy())
+    wide = cluster_data.subset(rows)
+    narrow = Dataset.from_frame(frame.iloc[rows], name="narrow")
+    params = {**SMALL, "n_epochs": 3}
+    a = create_model("sasrec", **params).fit(wide)
+    b = create_model("sasrec", **params).fit(narrow)
+    assert len(a.item_ids_) == len(b.item_ids_) + 3
+    users = [1, 25]
+    scores = a.score(users)
+    shared = np.isin(a.item_ids_, b.item_ids_)
+    np.testing.assert_array_equal(scores[:, shared], b.score(users))
+    assert np.isneginf(scores[:, ~shared]).all()
+    assert 200 not in a.recommend_for_history([100, 101, 200], k=30).to_frame()[C.ITEM].tolist()
+    np.testing.assert_array_equal(
+        a.recommend_for_history([100, 200, 101], k=5).to_frame()[C.ITEM],
+        b.recommend_for_history([100, 101], k=5).to_frame()[C.ITEM],
+    )

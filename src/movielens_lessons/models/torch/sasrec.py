@@ -4,8 +4,9 @@ Into Gold Loss: is BERT4Rec really better than SASRec?").
 
 Input: each user's positive training items (the implicit view) in the Dataset's (user, timestamp,
 item) order, the last ``max_length`` kept and left-padded: ``sequences_`` ``(n_users, max_length)``
-int64, 0 = padding, ``i + 1`` = internal item ``i``. Without timestamps that order is by item id, which
-carries no sequence at all.
+int64, 0 = padding, ``c + 1`` = the ``c``-th of ``kept_items_``, the items with a training positive
+(the network never sees the rest of the id map, so a test-only movie changes nothing; those items
+score ``-inf``). Without timestamps that order is by item id, which carries no sequence at all.
 
 Network, with ``d = hidden_dim``: item embeddings ``E`` ``(n_items + 1, d)`` (row 0 = padding) times
 √d plus learned positions ``(max_length, d)`` (right-aligned: the latest item always sits at the last
@@ -185,8 +186,8 @@ class SASRec(BaseRecommender):
     per step, at most ``n_epochs`` epochs, early stopping after ``patience`` epochs without a better
     validation NDCG@10 on a ``validation_fraction`` of users (0: no validation, all ``n_epochs``
     run). ``device``: "auto" (CUDA when present), "cpu" or "cuda[:N]"; ``num_threads`` CPU threads (0:
-    PyTorch's choice). Learned: ``network_`` (:class:`SASRecNetwork`), ``sequences_``
-    ``(n_users, max_length)``, ``training_metrics_`` (best epoch, its validation NDCG@10, epochs run).
+    PyTorch's choice). Learned: ``network_`` (:class:`SASRecNetwork`), ``kept_items_`` (internal ids of
+    its items), ``sequences_`` ``(n_users, max_length)``, ``training_metrics_`` (best epoch, its validation NDCG@10, epochs run).
     """
 
     name = "sasrec"
@@ -240,7 +241,7 @@ class SASRec(BaseRecommender):
 
     def _new_network(self) -> SASRecNetwork:
         return SASRecNetwork(
-            len(self.item_ids_), int(self.max_length), int(self.hidden_dim), int(self.n_blocks),
+            len(self.kept_items_), int(self.max_length), int(self.hidden_dim), int(self.n_blocks),
             int(self.n_heads), float(self.dropout),
         )  # fmt: skip
 
@@ -254,6 +255,10 @@ class SASRec(BaseRecommender):
         users = dataset.users[positive].astype(np.int64)
         items = dataset.items[positive].astype(np.int64)
         n_users = dataset.n_users
+        # the network's catalogue is the items with a training positive (compact ids), so its size
+        # and initialisation do not depend on movies the id map knows from elsewhere (a test split)
+        self.kept_items_ = np.unique(items)
+        items = np.searchsorted(self.kept_items_, items)
         self.sequences_ = pad_sequences(users, items, n_users, length)
 
         # validation carve-out: the last item of a seeded share of the users with ≥ 3 items
@@ -325,12 +330,13 @@ class SASRec(BaseRecommender):
         sequences get the training popularity."""
         net = self.network_
         device = next(net.parameters()).device
-        out = np.empty((len(seqs), len(self.item_ids_)), dtype=np.float32)
+        out = np.full((len(seqs), len(self.item_ids_)), -np.inf, dtype=np.float32)
         net.eval()
         with torch.no_grad():
             for start in range(0, len(seqs), _SCORE_BATCH):
                 (x,) = trim_padding(torch.from_numpy(seqs[start : start + _SCORE_BATCH]).to(device))
-                out[start : start + len(x)] = net.last_scores(x).float().cpu().numpy()
+                scores = net.last_scores(x).float().cpu().numpy()
+                out[start : start + len(x), self.kept_items_] = scores
         empty = ~(seqs != 0).any(axis=1)
         out[empty] = self.item_popularity_.astype(np.float32)
         return out
@@ -341,23 +347,31 @@ class SASRec(BaseRecommender):
     def _score_history_items(self, items: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Scores ``(n_items,)`` for a new user's items in order (oldest first); every item counts,
         whatever its value. The last ``max_length`` are used; an empty history gets popularity."""
-        items = np.asarray(items, dtype=np.int64)[-int(self.max_length) :]
+        items = np.asarray(items, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.kept_items_, items), len(self.kept_items_) - 1)
+        known = self.kept_items_[pos] == items  # movies without a training positive carry no signal
+        codes = pos[known][-int(self.max_length) :]
         seq = np.zeros((1, int(self.max_length)), dtype=np.int64)
-        if len(items):
-            seq[0, -len(items) :] = items + 1
+        if len(codes):
+            seq[0, -len(codes) :] = codes + 1
         return self._score_sequences(seq)[0]
 
     def _item_vectors(self) -> np.ndarray:
-        """The item embeddings ``(n_items, d)`` (input and output layer at once)."""
-        return self.network_.output_weights().detach().float().cpu().numpy()
+        """The item embeddings ``(n_items, d)`` (input and output layer at once; zeros for items
+        without a training positive)."""
+        weights = self.network_.output_weights().detach().float().cpu().numpy()
+        out = np.zeros((len(self.item_ids_), weights.shape[1]), dtype=np.float32)
+        out[self.kept_items_] = weights
+        return out
 
     # --- persistence -----------------------------------------------------------------------------
 
     def _get_state(self) -> dict[str, np.ndarray]:
-        return {"sequences_": self.sequences_}
+        return {"sequences_": self.sequences_, "kept_items_": self.kept_items_}
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         self.sequences_ = state["sequences_"]
+        self.kept_items_ = state["kept_items_"]
 
     def _save_files(self, folder: Path) -> None:
         save_weights(self.network_, folder)
