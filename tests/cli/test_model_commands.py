@@ -249,3 +249,23 @@ def test_train_imdb_without_its_columns_names_them(ratings_csv: Path, tmp_path: 
                  "--out", str(tmp_path / "m"))
     assert result.returncode == 1
     assert "lacks column(s) runtimeMinutes, averageRating, numVotes" in result.stderr
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("model", ["mult-vae", "sasrec"])
+def test_train_a_pytorch_model_on_the_cpu_then_recommend(
+    model: str, ratings_csv: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("torch")
+    out = tmp_path / model
+    small = ["--param", "n_epochs=2", "--param", "hidden_dim=16", "--param", "num_threads=1"]
+    result = run("train", model, "--ratings", str(ratings_csv), "--param", "device=cpu", *small,
+                 "--out", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["name"] == model and meta["params"]["device"] == "cpu"
+    assert (out / "weights.pt").is_file()
+    recs = tmp_path / "recs.csv"
+    result = run("recommend", "--model", str(out), "--users", "1,2", "--k", "3", "--out", str(recs))
+    assert result.returncode == 0, result.stderr
+    assert pd.read_csv(recs).groupby(C.USER).size().to_dict() == {1: 3, 2: 3}

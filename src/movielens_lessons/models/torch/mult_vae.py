@@ -77,7 +77,7 @@ CUDA device is there.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -148,10 +148,14 @@ class _Ensemble(nn.Module):
         super().__init__()
         self.networks = nn.ModuleList(networks)
 
+    def members(self) -> list[_Network]:
+        """The networks, typed."""
+        return [cast(_Network, network) for network in self.networks]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Mean log-probability ``(batch, n_items)`` of each item under each network's multinomial."""
         total = torch.zeros((), device=x.device)
-        for network in self.networks:
+        for network in self.members():
             total = total + F.log_softmax(network(x), dim=1)
         return total / len(self.networks)
 
@@ -362,8 +366,8 @@ class MultVAE(BaseRecommender):
         return rows if len(self.kept_items_) == rows.shape[1] else rows[:, self.kept_items_]
 
     def _logits(self, rows: sp.csr_matrix) -> np.ndarray:
-        """Decoder logits ``(n_rows, n_items)`` float32 for binary CSR input rows over the whole
-        catalogue, in blocks; pruned items score ``-inf``."""
+        """Scores ``(n_rows, n_items)`` float32 (the networks' mean log-probabilities) for binary CSR
+        input rows over the whole catalogue, in blocks; pruned items score ``-inf``."""
         device = next(self.network_.parameters()).device
         kept_rows = self._kept_columns(rows)
         out = np.full(rows.shape, -np.inf, dtype=np.float32)
@@ -391,7 +395,7 @@ class MultVAE(BaseRecommender):
         """Each item's row of the decoder's output layer ``(n_items, hidden_dim)``: two movies are
         similar when the decoder reads the same hidden features into both."""
         rows = np.hstack([network.decoder_out.weight.detach().float().cpu().numpy()
-                          for network in self.network_.networks])  # fmt: skip
+                          for network in self.network_.members()])  # fmt: skip
         if len(self.kept_items_) == self.n_items:
             return rows
         out = np.zeros((self.n_items, rows.shape[1]), dtype=np.float32)  # pruned items: zeros

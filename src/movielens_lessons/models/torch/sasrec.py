@@ -186,8 +186,9 @@ class SASRec(BaseRecommender):
     per step, at most ``n_epochs`` epochs, early stopping after ``patience`` epochs without a better
     validation NDCG@10 on a ``validation_fraction`` of users (0: no validation, all ``n_epochs``
     run). ``device``: "auto" (CUDA when present), "cpu" or "cuda[:N]"; ``num_threads`` CPU threads (0:
-    PyTorch's choice). Learned: ``network_`` (:class:`SASRecNetwork`), ``kept_items_`` (internal ids of
-    its items), ``sequences_`` ``(n_users, max_length)``, ``training_metrics_`` (best epoch, its validation NDCG@10, epochs run).
+    PyTorch's choice). Learned: ``network_`` (:class:`SASRecNetwork`), ``kept_items_`` (internal ids
+    of its items), ``sequences_`` ``(n_users, max_length)``, ``training_metrics_`` (best epoch, its
+    validation NDCG@10, epochs run).
     """
 
     name = "sasrec"
