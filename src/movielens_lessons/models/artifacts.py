@@ -155,7 +155,7 @@ def restore_model(cls: type[M], meta: dict[str, Any], arrays: dict[str, np.ndarr
     """The model that :func:`model_contents` described (``arrays`` is consumed); its class comes
     from the registry name in ``meta`` and must be ``cls`` or a subclass of it."""
     # plain ``type``: mypy cannot narrow the registry's class to the type variable's bound
-    model_cls: type = get_model_class(meta["name"])
+    model_cls: type = get_model_class(meta["name"], loading=True)
     if not issubclass(model_cls, cls):
         raise ConfigError(f"{where} holds a {meta['name']} model, not {cls.name}")
     model: M = model_cls(**meta["params"])

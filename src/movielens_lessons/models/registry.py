@@ -23,6 +23,8 @@ class ModelSpec:
     feedback: str  # "implicit" or "explicit"
     extra: str | None = None
     requires: tuple[str, ...] = ()  # modules that must import, checked before the model module
+    # modules a saved model needs to load and serve (None: the same as ``requires``)
+    load_requires: tuple[str, ...] | None = None
 
 
 _SPECS = (
@@ -85,6 +87,15 @@ _SPECS = (
         "mult-vae", "movielens_lessons.models.torch.mult_vae:MultVAE", "implicit", "torch", ("torch",)
     ),
     ModelSpec("sasrec", "movielens_lessons.models.torch.sasrec:SASRec", "implicit", "torch", ("torch",)),
+    # a fitted two-tower model serves from NumPy arrays: TensorFlow only to fit
+    ModelSpec(
+        "two-tower",
+        "movielens_lessons.models.tf.two_tower:TwoTower",
+        "implicit",
+        "tf",
+        ("tensorflow",),
+        load_requires=(),
+    ),
 )
 
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}
@@ -113,10 +124,12 @@ def get_spec(name: str) -> ModelSpec:
         raise ConfigError(f"unknown model {name!r}; known: {', '.join(MODELS)}") from None
 
 
-def get_model_class(name: str) -> type[RegisteredModel]:
-    """Import and return the class registered as ``name``."""
+def get_model_class(name: str, *, loading: bool = False) -> type[RegisteredModel]:
+    """Import and return the class registered as ``name``; ``loading``: only to load and serve a
+    saved model, which for some models needs less than fitting (``ModelSpec.load_requires``)."""
     spec = get_spec(name)
-    for module in spec.requires:
+    needed = spec.requires if not loading or spec.load_requires is None else spec.load_requires
+    for module in needed:
         try:
             importlib.import_module(module)
         except ImportError:
