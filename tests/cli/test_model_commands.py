@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -269,3 +270,36 @@ def test_train_a_pytorch_model_on_the_cpu_then_recommend(
     result = run("recommend", "--model", str(out), "--users", "1,2", "--k", "3", "--out", str(recs))
     assert result.returncode == 0, result.stderr
     assert pd.read_csv(recs).groupby(C.USER).size().to_dict() == {1: 3, 2: 3}
+
+
+@pytest.mark.tf
+def test_train_two_tower_adds_the_unrated_movies_and_recommends_them(
+    ratings_csv: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("tensorflow")
+    ids = [*range(100, 111), *range(200, 211)]  # 110 and 210: in movies.csv, rated by nobody
+    movies = tmp_path / "movies.csv"
+    pd.DataFrame({
+        C.ITEM: ids,
+        C.TITLE: [f"Movie {m} ({1990 if m < 200 else 2010})" for m in ids],
+        C.GENRES: ["Comedy" if m < 200 else "Horror" for m in ids],
+    }).to_csv(movies, index=False)  # fmt: skip
+    out = tmp_path / "tt"
+    small = ["--param", "n_epochs=2", "--param", "embedding_dim=8", "--param", "feature_dim=4",
+             "--param", "num_threads=1"]  # fmt: skip
+    result = run("train", "two-tower", "--ratings", str(ratings_csv), "--movies", str(movies),
+                 *small, "--out", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "2 movies of --movies without ratings join the catalogue" in result.stderr
+    recs = tmp_path / "recs.csv"
+    result = run("recommend", "--model", str(out), "--users", "1", "--k", "20", "--out", str(recs))
+    assert result.returncode == 0, result.stderr
+    got = pd.read_csv(recs)
+    # every unseen movie is ranked, the two unrated ones among them with finite scores
+    assert {110, 210} <= set(got[C.ITEM])
+    assert np.isfinite(got["score"]).all()
+    # a model that cannot score them from features keeps the rated movies only
+    plain = tmp_path / "pop"
+    result = run("train", "most-popular", "--ratings", str(ratings_csv), "--movies", str(movies),
+                 "--out", str(plain))  # fmt: skip
+    assert result.returncode == 0 and "join the catalogue" not in result.stderr

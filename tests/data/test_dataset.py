@@ -46,6 +46,19 @@ def test_with_movies_swaps_only_the_movies(tiny: Dataset) -> None:
     assert other.n_duplicates_dropped == tiny.n_duplicates_dropped and other.name == tiny.name
 
 
+def test_with_items_extends_the_id_map_and_keeps_every_row(tiny: Dataset) -> None:
+    wider = tiny.with_items(np.array([5, 25, 30, 60]))
+    assert wider.item_ids.tolist() == [5, 10, 20, 25, 30, 40, 50, 60]
+    pd.testing.assert_frame_equal(wider.to_frame(), tiny.to_frame())  # same external rows, same order
+    np.testing.assert_array_equal(wider.user_ids, tiny.user_ids)
+    counts = np.bincount(wider.items, minlength=wider.n_items)
+    assert counts[wider.item_index([5, 25, 60])].tolist() == [0, 0, 0]
+    assert wider.implicit().shape == (3, 8)
+    assert tiny.with_items(np.array([10, 50])) is tiny  # nothing new
+    with pytest.raises(DataValidationError, match="must be integers"):
+        tiny.with_items(np.array(["a"]))
+
+
 def test_subset_shares_id_maps(tiny: Dataset) -> None:
     part = tiny.subset(tiny.users == 0)
     assert part.n_interactions == 3

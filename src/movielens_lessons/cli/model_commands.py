@@ -112,6 +112,13 @@ def train(
         ds = _with_imdb(ds, imdb)
     if positive_threshold is not None:
         ds = ds.with_positive_threshold(positive_threshold)
+    if ds.movies is not None and type(recommender).scores_unrated_items:
+        # the model scores a movie from its features: the unrated movies of the table can be served
+        before = ds.n_items
+        ds = ds.with_items(ds.movies[C.ITEM].to_numpy())
+        if ds.n_items > before:
+            err_console.print(f"{ds.n_items - before:,} movies of --movies without ratings join the "
+                              f"catalogue; {model} scores them from their features", markup=False)
     recommender.fit(ds)
     path = recommender.save(out)
     if ds.movies is not None:

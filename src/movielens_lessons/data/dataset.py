@@ -177,6 +177,37 @@ class Dataset:
         """The same interactions with another movies table (e.g. one carrying IMDb columns)."""
         return self._derive(None, movies=movies, n_duplicates_dropped=self.n_duplicates_dropped)
 
+    def with_items(self, item_ids: np.ndarray) -> Dataset:
+        """The same interactions with ``item_ids`` added to the item id map (ids already in it are
+        kept once): e.g. every movie of a movies table, so that a model that reads item features can
+        score the movies nobody rated. The id map stays sorted; internal item indices are remapped."""
+        extra = np.asarray(item_ids)
+        if extra.dtype.kind not in "iu":
+            raise DataValidationError(f"item ids must be integers, got dtype {extra.dtype}")
+        merged = np.union1d(self.item_ids, extra.astype(self.item_ids.dtype, copy=False))
+        if len(merged) == len(self.item_ids):
+            return self
+        items = np.searchsorted(merged, self.item_ids[self._items])  # monotonic: row order holds
+        kwargs: dict[str, object] = {
+            "movies": self.movies,
+            "tags": self.tags,
+            "links": self.links,
+            "users_meta": self.users_meta,
+            "positive_threshold": self.positive_threshold,
+            "name": self.name,
+            "n_duplicates_dropped": self.n_duplicates_dropped,
+        }
+        return Dataset(
+            self._users,
+            items,
+            self._ratings,
+            self._timestamps,
+            self.user_ids,
+            merged,
+            _sorted=True,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
     def _derive(self, rows: np.ndarray | None, **changes: object) -> Dataset:
         """A dataset sharing this one's id maps and metadata, on ``rows`` (``None``: all) of it."""
 

@@ -113,6 +113,15 @@ def _sasrec(t) -> dict[str, Any]:
             "batch_size": t.suggest_categorical("batch_size", [16, 32, 64, 128])}
 
 
+def _two_tower(t) -> dict[str, Any]:
+    return {"embedding_dim": t.suggest_categorical("embedding_dim", [32, 64, 128]),
+            "history_length": t.suggest_categorical("history_length", [20, 50, 200, 1000]),
+            "temperature": t.suggest_float("temperature", 0.05, 1.0, log=True),
+            "id_dropout": t.suggest_float("id_dropout", 0.0, 0.5),
+            "learning_rate": t.suggest_float("learning_rate", 5e-4, 1e-2, log=True),
+            "batch_size": t.suggest_categorical("batch_size", [128, 256, 512, 1024])}
+
+
 _SHRINKS = [0.0, 0.25, 0.5, 0.75, 1.0]
 
 
@@ -127,7 +136,7 @@ SEARCH_SPACES: dict[str, Space] = {
     "most-popular": _most_popular, "item-knn": _item_knn, "pure-svd": _pure_svd, "ease": _ease,
     "als": _als, "bpr": _bpr, "lightfm": _lightfm, "bias-baseline": _bias_baseline,
     "explicit-als": _explicit_als, "svd": _svd, "xgboost-ranker": _xgboost_ranker,
-    "mult-vae": _mult_vae, "sasrec": _sasrec,
+    "mult-vae": _mult_vae, "sasrec": _sasrec, "two-tower": _two_tower,
 }  # fmt: skip
 
 #: Spaces small enough to try whole: each point once (Optuna's GridSampler, in a seeded order), and the

@@ -50,6 +50,9 @@ class BaseRecommender:
 
     name: ClassVar[str] = ""
     feedback: ClassVar[Feedback] = "implicit"
+    #: Whether the model scores items of the id map that have no training interaction from their
+    #: features (item cold start); ``train --movies`` then adds every movie of the table to the id map.
+    scores_unrated_items: ClassVar[bool] = False
     #: Set by the models that record metrics while fitting (absent otherwise); saved with the model.
     training_metrics_: dict[str, Any]
 

@@ -172,6 +172,7 @@ class TwoTower(BaseRecommender):
 
     name = "two-tower"
     feedback = "implicit"
+    scores_unrated_items = True
 
     def __init__(
         self,
