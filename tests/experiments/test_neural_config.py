@@ -11,7 +11,7 @@ from movielens_lessons.experiments.config_loading import default_config_path, lo
 from movielens_lessons.models.registry import get_spec
 
 NEURAL = Path(__file__).resolve().parents[2] / "experiments" / "ml-latest-small-neural.toml"
-OWN = {"mult-vae", "sasrec"}
+OWN = {"mult-vae", "sasrec", "two-tower"}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_copied_models_equal_the_main_config(configs) -> None:
             assert neural.quick["params"][model.name][key] == value
 
 
-def test_neural_models_are_the_torch_extras(configs) -> None:
+def test_neural_models_are_the_torch_and_tf_extras(configs) -> None:
     _, neural = configs
     assert {m.name for m in neural.models} >= OWN
-    assert {get_spec(name).extra for name in OWN} == {"torch"}
+    assert {get_spec(name).extra for name in OWN} == {"torch", "tf"}

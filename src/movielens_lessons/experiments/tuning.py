@@ -117,6 +117,7 @@ def _two_tower(t) -> dict[str, Any]:
     return {"embedding_dim": t.suggest_categorical("embedding_dim", [32, 64, 128]),
             "history_length": t.suggest_categorical("history_length", [20, 50, 200, 1000]),
             "temperature": t.suggest_float("temperature", 0.05, 1.0, log=True),
+            "log_q_weight": t.suggest_float("log_q_weight", 0.0, 1.0),
             "id_dropout": t.suggest_float("id_dropout", 0.0, 0.5),
             "learning_rate": t.suggest_float("learning_rate", 5e-4, 1e-2, log=True),
             "batch_size": t.suggest_categorical("batch_size", [128, 256, 512, 1024])}

@@ -101,7 +101,7 @@ def test_features_come_from_the_movies_table(synth_split, synth_model: TwoTower)
     assert features.genre_weights.shape == (train.n_items, 19)  # the synthetic genres
     with_genres = features.genre_weights.sum(axis=1) > 0
     np.testing.assert_allclose(features.genre_weights.sum(axis=1)[with_genres], 1.0, rtol=1e-6)
-    assert features.names.tolist() == ["decade"]  # no IMDb columns: skipped quietly
+    assert features.names.tolist() == ["decade", "year"]  # no IMDb columns: skipped quietly
     np.testing.assert_array_equal(synth_model.feature_codes_, features.codes)
     # without a movies table the item tower is the id embedding alone
     bare = item_features(Dataset.from_frame(cluster_frame()))
@@ -285,6 +285,7 @@ def test_users_without_positives_get_popularity(cluster_data: Dataset) -> None:
         ({"embedding_dim": 0}, "two-tower: embedding_dim must be a positive integer, got 0"),
         ({"history_length": 2.5}, "two-tower: history_length must be a positive integer, got 2.5"),
         ({"temperature": 0.0}, "two-tower: temperature must be a number > 0, got 0.0"),
+        ({"log_q_weight": 2.5}, r"two-tower: log_q_weight must be a number in \[0, 2\], got 2.5"),
         ({"id_dropout": 1.0}, r"two-tower: id_dropout must be a number in \[0, 1\), got 1.0"),
         ({"learning_rate": -1e-3}, "two-tower: learning_rate must be a number > 0"),
         ({"validation_fraction": 1.5}, r"validation_fraction must be a number in \[0, 1\]"),

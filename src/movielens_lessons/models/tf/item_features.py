@@ -1,5 +1,5 @@
-"""The two-tower model's item features: genres, release decade and IMDb buckets of every item of the
-id map, as NumPy arrays (the Keras item tower's constants, and part of the saved model's state)."""
+"""The two-tower model's item features: genres, release decade and year and IMDb buckets of every item
+of the id map, as NumPy arrays (the Keras item tower's constants, and part of the saved model's state)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ class ItemFeatures:
     ``genre_weights``: ``(n_items, n_genres)`` float32, each row a genre multi-hot scaled to sum 1
     (mean pooling; zeros for an item without genres); ``codes``: ``(n_items, n_categorical)`` int32, a
     level per categorical feature (0 = unknown); ``sizes``: levels of each, unknown included;
-    ``names``: ``decade``, ``imdb_rating``, ``imdb_votes``, those present.
+    ``names``: ``decade``, ``year``, ``imdb_rating``, ``imdb_votes``, those present (the decade
+    generalises across years; the year tells a new release from an older film of its decade).
     """
 
     genre_weights: np.ndarray
@@ -44,7 +45,7 @@ def _levels(values: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def item_features(dataset: Dataset) -> ItemFeatures:
-    """Genres, release decade and (when the movies table has IMDb columns) IMDb rating and votes
+    """Genres, release decade and year and (when the movies table has IMDb columns) IMDb rating and votes
     buckets of every item of the id map, cold items included; empty without a movies table."""
     n = dataset.n_items
     genres = genre_matrix(dataset).toarray().astype(np.float32)
@@ -55,6 +56,7 @@ def item_features(dataset: Dataset) -> ItemFeatures:
     if C.YEAR in meta.columns:
         year = pd.to_numeric(meta[C.YEAR], errors="coerce").to_numpy(np.float64, na_value=np.nan)
         columns.append(("decade", np.floor(year / 10) * 10))
+        columns.append(("year", year))
     imdb = attached_imdb(dataset)
     if imdb is not None:
         found = imdb_features(dataset, imdb)

@@ -173,6 +173,7 @@ class TrainingSettings:
 
     learning_rate: float
     temperature: float
+    log_q_weight: float
     id_dropout: float
     batch_size: int
     n_epochs: int
@@ -201,7 +202,9 @@ def train(
     epoch's weights in ``network`` and returns the metrics."""
     n_items = network.n_items
     share = np.bincount(items, minlength=n_items) / len(items)
-    log_q = tf.constant(np.log(np.maximum(share, 1e-12)), dtype=tf.float32)
+    log_q = tf.constant(
+        float(settings.log_q_weight) * np.log(np.maximum(share, 1e-12)), dtype=tf.float32
+    )
     history_table = tf.constant(histories, dtype=tf.int32)
     inv_temperature = 1.0 / float(settings.temperature)
     keep_prob = 1.0 - float(settings.id_dropout)
