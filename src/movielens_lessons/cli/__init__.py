@@ -13,6 +13,7 @@ from movielens_lessons.cli import (  # noqa: F401
     explain_command,
     imdb_command,
     model_commands,
+    serve_command,
     split_command,
 )
 from movielens_lessons.cli.app import app, main

@@ -307,6 +307,37 @@ class BaseRecommender:
             fallback=np.zeros(len(idx), dtype=bool),
         )
 
+    @classmethod
+    def folds_in(cls) -> bool:
+        """Whether :meth:`recommend_for_history` serves a brand-new user (the model implements a
+        history hook)."""
+        return (
+            cls._score_history is not BaseRecommender._score_history
+            or cls._score_history_items is not BaseRecommender._score_history_items
+        )
+
+    def has_item_similarity(self) -> bool:
+        """Whether :meth:`similar_items` and :meth:`item_similarity` work for this model."""
+        return (
+            type(self)._similar_scores is not BaseRecommender._similar_scores
+            or self._item_vectors() is not None
+        )
+
+    def item_similarity(self, items: Iterable[int], others: Iterable[int]) -> np.ndarray:
+        """Similarity ``(len(items), len(others))`` float32 between external ``movieId``s, as
+        :meth:`similar_items` ranks them; NaN where either is unknown. ConfigError when the model
+        has no item representation."""
+        self._check_fitted()
+        a = map_ids(np.asarray(list(items)), self.item_ids_)
+        b = map_ids(np.asarray(list(others)), self.item_ids_)
+        out = np.full((len(a), len(b)), np.nan, dtype=np.float32)
+        rows = np.flatnonzero(a >= 0)
+        if len(rows) and (b >= 0).any():
+            sims = np.asarray(self._similar_scores(a[rows]), dtype=np.float32)
+            cols = np.flatnonzero(b >= 0)
+            out[np.ix_(rows, cols)] = sims[:, b[cols]]
+        return out
+
     def _similar_scores(self, items: np.ndarray) -> np.ndarray:
         """Similarity ``(len(items), n_items)`` of internal items to every item (-inf: never similar).
 

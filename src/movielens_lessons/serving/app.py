@@ -1,0 +1,266 @@
+"""The FastAPI application: saved models, loaded once, answer recommendation requests.
+
+``create_app(models, catalogue=...)`` builds it from fitted models (the first is the default);
+:func:`load_models` reads saved model folders (``model.json`` + arrays, no pickle). Every error is a
+JSON ``{"detail": "one clear message"}``: 404 for an unknown user, movie or model (a known-user
+request may ask for the popularity fallback instead), 413 for a body over ``max_body_bytes``, 422 for
+a request the schema refuses or a model cannot answer (e.g. an anonymous history for a model that
+cannot fold one in: the message names the models that can).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import FastAPI, Query, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from movielens_lessons.errors import ConfigError, MovieLensError
+from movielens_lessons.models.base import BaseRecommender
+from movielens_lessons.serving import schemas as S
+from movielens_lessons.serving.catalogue import Catalogue
+
+#: Request bodies above this many bytes are refused (413); a full history of 1,000 movies with
+#: ratings and timestamps is ~70 KB.
+MAX_BODY_BYTES = 256 * 1024
+#: History movies a reason is looked for among (the latest ones).
+REASON_HISTORY = 200
+#: Ratings at or above this count as "liked" when a history has ratings.
+LIKED_RATING = 4.0
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": S.Error} for code in (404, 413, 422)
+}
+
+
+def load_models(folders: Sequence[str | Path]) -> dict[str, BaseRecommender]:
+    """Saved model folders → ``{name: model}`` in the order given (names must differ)."""
+    models: dict[str, BaseRecommender] = {}
+    for folder in folders:
+        model = BaseRecommender.load(folder)
+        if model.name in models:
+            raise ConfigError(f"two models named {model.name!r} ({folder}); serve one of each")
+        models[model.name] = model
+    if not models:
+        raise ConfigError("no model to serve: give at least one --model DIR")
+    return models
+
+
+def _fail(status: int, message: str) -> HTTPException:
+    return HTTPException(status_code=status, detail=message)
+
+
+def _first_error(exc: RequestValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "body"
+    if error.get("type") == "json_invalid":
+        return f"the request body is not valid JSON ({error.get('msg', '')})"
+    return f"{where}: {error.get('msg', 'invalid')}"
+
+
+def create_app(
+    models: Mapping[str, BaseRecommender],
+    *,
+    catalogue: Catalogue | None = None,
+    folders: Mapping[str, str] | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
+    """The service over fitted ``models`` (``{name: model}``; the first is the default)."""
+    if not models:
+        raise ConfigError("no model to serve")
+    default = next(iter(models))
+    folders = dict(folders or {})
+    app = FastAPI(
+        title="movielens-lessons",
+        summary="Recommendations from saved movielens-lessons models.",
+        version="1",
+    )
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        if request.method in ("POST", "PUT", "PATCH"):
+            length = request.headers.get("content-length")
+            if length is None:
+                return JSONResponse({"detail": "a request body needs a Content-Length"}, 411)
+            if not length.isdigit() or int(length) > max_body_bytes:
+                return JSONResponse(
+                    {"detail": f"the request body is over {max_body_bytes:,} bytes"}, 413
+                )
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _first_error(exc)}, 422)
+
+    @app.exception_handler(HTTPException)
+    async def on_http(_: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"detail": str(exc.detail)}, exc.status_code)
+
+    @app.exception_handler(MovieLensError)
+    async def on_domain(_: Request, exc: MovieLensError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, 422)
+
+    def pick(name: str | None) -> tuple[str, BaseRecommender]:
+        key = default if name is None else name
+        if key not in models:
+            raise _fail(404, f"unknown model {key!r}; served: {', '.join(models)}")
+        return key, models[key]
+
+    def describe(movie_id: int) -> dict[str, Any]:
+        if catalogue is None:
+            return {"title": None, "year": None, "genres": []}
+        return catalogue.describe(movie_id)
+
+    def reasons(
+        model: BaseRecommender, history: Sequence[int], recommended: Sequence[int], verb: str
+    ) -> list[str | None]:
+        """"because you {verb} X": the history movie most similar to each recommended one."""
+        if not history or not recommended or not model.has_item_similarity():
+            return [None] * len(recommended)
+        sims = model.item_similarity(history, recommended)
+        out: list[str | None] = []
+        for col in range(len(recommended)):
+            column = sims[:, col]
+            if not np.isfinite(column).any() or np.nanmax(column) <= 0:
+                out.append(None)
+                continue
+            best = int(history[int(np.nanargmax(column))])
+            title = describe(best)["title"] or f"movie {best}"
+            out.append(f"because you {verb} {title}")
+        return out
+
+    def items_of(
+        recs: Any, model: BaseRecommender, history: Sequence[int], verb: str
+    ) -> list[S.RecommendedMovie]:
+        row_items, row_scores = recs.items[0], recs.scores[0]
+        valid = row_items >= 0
+        ids = [int(i) for i in recs.item_ids[row_items[valid]]]
+        scores = [float(s) for s in row_scores[valid]]
+        why = reasons(model, list(history)[-REASON_HISTORY:], ids, verb)
+        return [
+            S.RecommendedMovie(movieId=i, rank=r + 1, score=s if np.isfinite(s) else 0.0,
+                               reason=w, **describe(i))
+            for r, (i, s, w) in enumerate(zip(ids, scores, why, strict=True))
+        ]
+
+    @app.get("/health", response_model=S.Health)
+    def health() -> S.Health:
+        """The service is up; the models it serves."""
+        return S.Health(status="ok", models=list(models))
+
+    @app.get("/models", response_model=list[S.ModelInfo])
+    def list_models() -> list[S.ModelInfo]:
+        """Every served model: what it is, what it was trained on and what it can answer."""
+        return [
+            S.ModelInfo(
+                name=name, feedback=m.feedback, folder=folders.get(name, ""), n_users=m.n_users,
+                n_items=m.n_items, fit_seconds=float(m.fit_seconds_),
+                data_fingerprint=str(m.fingerprint_), fold_in=m.folds_in(),
+                similar_items=m.has_item_similarity(), default=name == default,
+            )
+            for name, m in models.items()
+        ]
+
+    @app.get("/users/{userId}/recommendations", response_model=S.Recommendations,
+             responses=_ERRORS)  # fmt: skip
+    def recommend_user(
+        userId: Annotated[int, PathParam(ge=0, le=S.MAX_ID)],
+        k: Annotated[int, Query(ge=1, le=S.MAX_K)] = 10,
+        model: Annotated[str | None, Query(max_length=100)] = None,
+        fallback: bool = False,
+    ) -> S.Recommendations:
+        """Top-k for a user of the training data, seen movies excluded. An unknown user is a 404,
+        unless ``fallback=true`` asks for the most popular movies instead."""
+        name, m = pick(model)
+        known = bool(np.isin(userId, m.user_ids_))
+        if not known and not fallback:
+            raise _fail(404, f"userId {userId} is not known to model {name}; add fallback=true for "
+                             "the most popular movies")  # fmt: skip
+        recs = m.recommend([userId], k=k)
+        history: list[int] = []
+        if known:
+            row = int(np.searchsorted(m.user_ids_, userId))
+            history = [int(i) for i in m.item_ids_[m.seen_[row].indices]]
+        return S.Recommendations(model=name, userId=userId, fallback=not known,
+                                 items=items_of(recs, m, history, "watched"))  # fmt: skip
+
+    @app.post("/recommendations", response_model=S.Recommendations, responses=_ERRORS)
+    def recommend_history(request: S.HistoryRequest) -> S.Recommendations:
+        """Top-k for a brand-new user given as a history of movies (fold-in); the movies of the
+        history are excluded, movies the model does not know are ignored."""
+        name, m = pick(request.model)
+        if not m.folds_in():
+            able = [n for n, other in models.items() if other.folds_in()]
+            raise _fail(422, f"model {name} cannot recommend for a new user's history; "
+                             f"served models that can: {', '.join(able) or 'none'}")  # fmt: skip
+        history = list(request.history)
+        if all(h.timestamp is not None for h in history):
+            history.sort(key=lambda h: h.timestamp or 0)
+        ids = [h.movieId for h in history]
+        rated = all(h.rating is not None for h in history)
+        ratings = [float(h.rating) for h in history if h.rating is not None] if rated else None
+        recs = m.recommend_for_history(ids, k=request.k, ratings=ratings)
+        liked = [h.movieId for h in history if h.rating is None or h.rating >= LIKED_RATING]
+        verb = "liked" if rated else "watched"
+        return S.Recommendations(model=name, userId=None, fallback=False,
+                                 items=items_of(recs, m, liked or ids, verb))  # fmt: skip
+
+    @app.get("/items/search", response_model=list[S.Movie], responses=_ERRORS)
+    def search(
+        q: Annotated[str, Query(min_length=1, max_length=100)],
+        limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    ) -> list[S.Movie]:
+        """Movies whose title contains every word of ``q``, best matches first."""
+        if catalogue is None:
+            raise _fail(404, "no movies table: start the service with --movies FILE")
+        return [S.Movie(movieId=i, **catalogue.describe(i)) for i in catalogue.search(q, limit)]
+
+    @app.get("/items/{movieId}/similar", response_model=S.Recommendations, responses=_ERRORS)
+    def similar(
+        movieId: Annotated[int, PathParam(ge=0, le=S.MAX_ID)],
+        k: Annotated[int, Query(ge=1, le=S.MAX_K)] = 10,
+        model: Annotated[str | None, Query(max_length=100)] = None,
+    ) -> S.Recommendations:
+        """The k movies most similar to ``movieId`` in the model's item representation."""
+        name, m = pick(model)
+        if not m.has_item_similarity():
+            able = [n for n, other in models.items() if other.has_item_similarity()]
+            raise _fail(422, f"model {name} has no item representation for similar movies; "
+                             f"served models that have one: {', '.join(able) or 'none'}")  # fmt: skip
+        if not np.isin(movieId, m.item_ids_):
+            raise _fail(404, f"movieId {movieId} is not in model {name}'s training data")
+        recs = m.similar_items([movieId], k=k)
+        title = describe(movieId)["title"] or f"movie {movieId}"
+        found = items_of(recs, m, [], "")
+        for item in found:
+            item.reason = f"similar to {title}"
+        return S.Recommendations(model=name, userId=None, fallback=False, items=found)
+
+    @app.post("/predict", response_model=S.Predictions, responses=_ERRORS)
+    def predict(request: S.PredictRequest) -> S.Predictions:
+        """A predicted rating (explicit models) or score (implicit ones) per (user, movie) pair;
+        ``value`` is null where the model cannot score the pair (an unknown user or movie, for
+        most models; rating models fall back to their biases)."""
+        name, m = pick(request.model)
+        users = [p.userId for p in request.pairs]
+        movies = [p.movieId for p in request.pairs]
+        values = m.predict(users, movies)
+        return S.Predictions(
+            model=name,
+            kind="rating" if m.feedback == "explicit" else "score",
+            predictions=[
+                S.Prediction(userId=u, movieId=i, value=float(v) if np.isfinite(v) else None)
+                for u, i, v in zip(users, movies, values, strict=True)
+            ],
+        )
+
+    return app
+
+
+__all__ = ["MAX_BODY_BYTES", "create_app", "load_models"]
