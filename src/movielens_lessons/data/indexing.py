@@ -14,6 +14,8 @@ import pandas as pd
 #: beyond that, a binary search is cheaper in memory.
 _DENSE_SPAN_PER_VALUE = 4
 _DENSE_SPAN_FLOOR = 1 << 24
+#: ``map_ids`` builds a lookup table only for at least one value per this many table entries.
+_TABLE_SPAN_PER_VALUE = 16
 
 
 def _dense_span(lo: int, hi: int, n: int) -> bool:
@@ -43,7 +45,10 @@ def map_ids(values: np.ndarray, id_map: np.ndarray) -> np.ndarray:
     if np.issubdtype(values.dtype, np.integer) and np.issubdtype(id_map.dtype, np.integer):
         lo = min(int(values.min()), int(id_map[0]))
         hi = max(int(values.max()), int(id_map[-1]))
-        if _dense_span(lo, hi, len(values) + len(id_map)):
+        # a table costs a pass over its whole span, a binary search ~log2(len(id_map)) steps per
+        # value: the table pays for many values (a Dataset, a batch), not for a request's handful
+        many = hi - lo + 1 <= _TABLE_SPAN_PER_VALUE * len(values)
+        if many and _dense_span(lo, hi, len(values) + len(id_map)):
             # index the table by the value itself when it may start at 0: saves a full-size copy
             base = 0 if lo >= 0 and _dense_span(0, hi, len(values) + len(id_map)) else lo
             table = np.full(hi - base + 1, -1, dtype=np.int64)

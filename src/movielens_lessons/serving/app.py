@@ -3,9 +3,11 @@
 ``create_app(models, catalogue=...)`` builds it from fitted models (the first is the default);
 :func:`load_models` reads saved model folders (``model.json`` + arrays, no pickle). Every error is a
 JSON ``{"detail": "one clear message"}``: 404 for an unknown user, movie or model (a known-user
-request may ask for the popularity fallback instead), 413 for a body over ``max_body_bytes``, 422 for
-a request the schema refuses or a model cannot answer (e.g. an anonymous history for a model that
-cannot fold one in: the message names the models that can).
+request may ask for the popularity fallback instead), 413 for a body over ``max_body_bytes`` (411
+without a Content-Length), 400 for a body that is not UTF-8 text, 422 for a request the schema
+refuses or a model cannot answer (e.g. an anonymous history for a model that cannot fold one in: the
+message names the models that can). Each is declared in the OpenAPI schema, which
+``tests/serving/test_schema_fuzz.py`` fuzzes.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from movielens_lessons.errors import ConfigError, MovieLensError
 from movielens_lessons.models.base import BaseRecommender
 from movielens_lessons.serving import schemas as S
 from movielens_lessons.serving.catalogue import Catalogue
+from movielens_lessons.serving.page import add_page
 
 #: Request bodies above this many bytes are refused (413); a full history of 1,000 movies with
 #: ratings and timestamps is ~70 KB.
@@ -34,8 +37,17 @@ REASON_HISTORY = 200
 #: Ratings at or above this count as "liked" when a history has ratings.
 LIKED_RATING = 4.0
 
+#: The errors every endpoint may answer, documented in the OpenAPI schema.
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": S.Error} for code in (404, 413, 422)
+    404: {"model": S.Error, "description": "Unknown user, movie or model"},
+    422: {"model": S.Error, "description": "A request the schema or the model refuses"},
+}
+#: ... and those of an endpoint with a body (FastAPI's 400, the body-size middleware's 411 / 413).
+_BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    400: {"model": S.Error, "description": "A body that cannot be read (e.g. not UTF-8)"},
+    411: {"model": S.Error, "description": "A body without a Content-Length"},
+    413: {"model": S.Error, "description": "A body over the size limit"},
 }
 
 
@@ -88,7 +100,8 @@ def create_app(
             length = request.headers.get("content-length")
             if length is None:
                 return JSONResponse({"detail": "a request body needs a Content-Length"}, 411)
-            if not length.isdigit() or int(length) > max_body_bytes:
+            # isascii: str.isdigit() also takes '²', which int() refuses (a 500)
+            if not (length.isascii() and length.isdigit()) or int(length) > max_body_bytes:
                 return JSONResponse(
                     {"detail": f"the request body is over {max_body_bytes:,} bytes"}, 413
                 )
@@ -190,7 +203,23 @@ def create_app(
         return S.Recommendations(model=name, userId=userId, fallback=not known,
                                  items=items_of(recs, m, history, "watched"))  # fmt: skip
 
-    @app.post("/recommendations", response_model=S.Recommendations, responses=_ERRORS)
+    @app.get("/users/{userId}/history", response_model=S.History, responses=_ERRORS)
+    def user_history(
+        userId: Annotated[int, PathParam(ge=0, le=S.MAX_ID)],
+        limit: Annotated[int, Query(ge=1, le=S.MAX_HISTORY)] = 50,
+        model: Annotated[str | None, Query(max_length=100)] = None,
+    ) -> S.History:
+        """The movies a known user has in the model's training data (the first ``limit``, by
+        ``movieId``), with the total."""
+        name, m = pick(model)
+        if not np.isin(userId, m.user_ids_):
+            raise _fail(404, f"userId {userId} is not known to model {name}")
+        row = int(np.searchsorted(m.user_ids_, userId))
+        ids = [int(i) for i in m.item_ids_[np.sort(m.seen_[row].indices)]]
+        return S.History(model=name, userId=userId, total=len(ids),
+                         items=[S.Movie(movieId=i, **describe(i)) for i in ids[:limit]])  # fmt: skip
+
+    @app.post("/recommendations", response_model=S.Recommendations, responses=_BODY_ERRORS)
     def recommend_history(request: S.HistoryRequest) -> S.Recommendations:
         """Top-k for a brand-new user given as a history of movies (fold-in); the movies of the
         history are excluded, movies the model does not know are ignored."""
@@ -242,7 +271,7 @@ def create_app(
             item.reason = f"similar to {title}"
         return S.Recommendations(model=name, userId=None, fallback=False, items=found)
 
-    @app.post("/predict", response_model=S.Predictions, responses=_ERRORS)
+    @app.post("/predict", response_model=S.Predictions, responses=_BODY_ERRORS)
     def predict(request: S.PredictRequest) -> S.Predictions:
         """A predicted rating (explicit models) or score (implicit ones) per (user, movie) pair;
         ``value`` is null where the model cannot score the pair (an unknown user or movie, for
@@ -260,6 +289,7 @@ def create_app(
             ],
         )
 
+    add_page(app)
     return app
 
 

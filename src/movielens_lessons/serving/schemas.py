@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 #: Ids are int32 in the data layer: larger ones can name no user or movie.
 MAX_ID = 2**31 - 1
@@ -14,8 +14,17 @@ MAX_K = 100
 MAX_HISTORY = 1000
 #: Pairs in one prediction request.
 MAX_PAIRS = 1000
+#: Timestamps (seconds): the largest integer a JSON number (a double) holds exactly.
+MAX_TIMESTAMP = 2**53 - 1
 
-Id = Annotated[int, Field(ge=0, le=MAX_ID, strict=True)]
+
+def _whole(value: object) -> object:
+    """``100.0`` is an integer to JSON Schema (and to JavaScript): take it as ``100``; a string or
+    a fraction stays refused (strict ints)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Id = Annotated[int, Field(ge=0, le=MAX_ID, strict=True), BeforeValidator(_whole)]
 K = Annotated[int, Field(ge=1, le=MAX_K)]
 
 
@@ -29,7 +38,9 @@ class HistoryItem(_Strict):
 
     movieId: Id
     rating: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] | None = None
-    timestamp: Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)] | None = None
+    timestamp: Annotated[
+        int, Field(ge=0, le=MAX_TIMESTAMP, strict=True), BeforeValidator(_whole)
+    ] | None = None
 
 
 class HistoryRequest(_Strict):
@@ -72,6 +83,13 @@ class Recommendations(BaseModel):
     items: list[RecommendedMovie]
 
 
+class History(BaseModel):
+    model: str
+    userId: int
+    total: int = Field(description="movies in the user's training data")
+    items: list[Movie]
+
+
 class Prediction(BaseModel):
     userId: int
     movieId: int
@@ -112,8 +130,10 @@ __all__ = [
     "MAX_ID",
     "MAX_K",
     "MAX_PAIRS",
+    "MAX_TIMESTAMP",
     "Error",
     "Health",
+    "History",
     "HistoryItem",
     "HistoryRequest",
     "ModelInfo",
