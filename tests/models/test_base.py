@@ -1,0 +1,46 @@
+"""BaseRecommender's capability queries and item similarity, against the full similarity rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.errors import ConfigError
+from movielens_lessons.models.registry import create_model
+
+from .contract import cluster_frame
+
+
+@pytest.fixture(scope="module")
+def data() -> Dataset:
+    return Dataset.from_frame(cluster_frame())
+
+
+@pytest.mark.parametrize("name", ["ease", "pure-svd", "item-knn"])
+def test_item_similarity_matches_the_similar_items_ranking(name: str, data: Dataset) -> None:
+    model = create_model(name).fit(data)
+    items, others = [100, 205, 999], [101, 200, 100, 12345]
+    got = model.item_similarity(items, others)
+    assert got.shape == (3, 4)
+    rows = np.searchsorted(model.item_ids_, [100, 205])
+    cols = np.searchsorted(model.item_ids_, [101, 200, 100])
+    full = np.asarray(model._similar_scores(rows), dtype=np.float32)[:, cols]
+    # the item itself: -inf in similar_items' rows only where the model masks it; compare the rest
+    finite = np.isfinite(full)
+    np.testing.assert_allclose(got[:2, :3][finite], full[finite], rtol=1e-5, atol=1e-6)
+    assert np.isnan(got[2]).all() and np.isnan(got[:, 3]).all()  # unknown movies
+    # the most similar movie by item_similarity is similar_items' first answer
+    first = model.similar_items([100], k=1)
+    top = first.item_ids[first.items[0, 0]]
+    candidates = model.item_ids_[model.item_ids_ != 100]
+    sims = model.item_similarity([100], candidates)[0]
+    assert candidates[int(np.nanargmax(sims))] == top
+
+
+def test_capabilities(data: Dataset) -> None:
+    popular = create_model("most-popular").fit(data)
+    assert popular.folds_in() and not popular.has_item_similarity()
+    with pytest.raises(ConfigError, match="no item representation"):
+        popular.item_similarity([100], [101])
+    assert create_model("ease").fit(data).has_item_similarity()
