@@ -188,28 +188,20 @@ class Dataset:
         if len(merged) == len(self.item_ids):
             return self
         items = np.searchsorted(merged, self.item_ids[self._items])  # monotonic: row order holds
-        kwargs: dict[str, object] = {
-            "movies": self.movies,
-            "tags": self.tags,
-            "links": self.links,
-            "users_meta": self.users_meta,
-            "positive_threshold": self.positive_threshold,
-            "name": self.name,
-            "n_duplicates_dropped": self.n_duplicates_dropped,
-        }
-        return Dataset(
-            self._users,
-            items,
-            self._ratings,
-            self._timestamps,
-            self.user_ids,
-            merged,
-            _sorted=True,
-            **kwargs,  # type: ignore[arg-type]
+        return self._derive(
+            None, items=items, item_ids=merged, n_duplicates_dropped=self.n_duplicates_dropped
         )
 
-    def _derive(self, rows: np.ndarray | None, **changes: object) -> Dataset:
-        """A dataset sharing this one's id maps and metadata, on ``rows`` (``None``: all) of it."""
+    def _derive(
+        self,
+        rows: np.ndarray | None,
+        *,
+        items: np.ndarray | None = None,
+        item_ids: np.ndarray | None = None,
+        **changes: object,
+    ) -> Dataset:
+        """A dataset sharing this one's id maps and metadata, on ``rows`` (``None``: all) of it;
+        ``items`` and ``item_ids`` replace the item column and id map (same row order)."""
 
         @overload
         def take(a: np.ndarray) -> np.ndarray: ...
@@ -229,11 +221,11 @@ class Dataset:
         kwargs.update(changes)
         return Dataset(
             take(self._users),
-            take(self._items),
+            take(self._items if items is None else items),
             take(self._ratings),
             take(self._timestamps),
             self.user_ids,
-            self.item_ids,
+            self.item_ids if item_ids is None else item_ids,
             _sorted=True,
             **kwargs,  # type: ignore[arg-type]
         )
