@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from movielens_lessons.data.indexing import map_ids
 from movielens_lessons.errors import ConfigError, MovieLensError
 from movielens_lessons.models.base import BaseRecommender
 from movielens_lessons.serving import schemas as S
@@ -125,6 +126,13 @@ def create_app(
             raise _fail(404, f"unknown model {key!r}; served: {', '.join(models)}")
         return key, models[key]
 
+    def seen_movies(model: BaseRecommender, user_id: int) -> list[int] | None:
+        """The ``movieId``s (ascending) of ``user_id``'s training data; None for an unknown user."""
+        row = int(map_ids(np.array([user_id]), model.user_ids_)[0])
+        if row < 0:
+            return None
+        return [int(i) for i in model.item_ids_[np.sort(model.seen_[row].indices)]]
+
     def describe(movie_id: int) -> dict[str, Any]:
         if catalogue is None:
             return {"title": None, "year": None, "genres": []}
@@ -191,17 +199,14 @@ def create_app(
         """Top-k for a user of the training data, seen movies excluded. An unknown user is a 404,
         unless ``fallback=true`` asks for the most popular movies instead."""
         name, m = pick(model)
-        known = bool(np.isin(userId, m.user_ids_))
+        history = seen_movies(m, userId)
+        known = history is not None
         if not known and not fallback:
             raise _fail(404, f"userId {userId} is not known to model {name}; add fallback=true for "
                              "the most popular movies")  # fmt: skip
         recs = m.recommend([userId], k=k)
-        history: list[int] = []
-        if known:
-            row = int(np.searchsorted(m.user_ids_, userId))
-            history = [int(i) for i in m.item_ids_[m.seen_[row].indices]]
         return S.Recommendations(model=name, userId=userId, fallback=not known,
-                                 items=items_of(recs, m, history, "watched"))  # fmt: skip
+                                 items=items_of(recs, m, history or [], "watched"))  # fmt: skip
 
     @app.get("/users/{userId}/history", response_model=S.History, responses=_ERRORS)
     def user_history(
@@ -212,10 +217,9 @@ def create_app(
         """The movies a known user has in the model's training data (the first ``limit``, by
         ``movieId``), with the total."""
         name, m = pick(model)
-        if not np.isin(userId, m.user_ids_):
+        ids = seen_movies(m, userId)
+        if ids is None:
             raise _fail(404, f"userId {userId} is not known to model {name}")
-        row = int(np.searchsorted(m.user_ids_, userId))
-        ids = [int(i) for i in m.item_ids_[np.sort(m.seen_[row].indices)]]
         return S.History(model=name, userId=userId, total=len(ids),
                          items=[S.Movie(movieId=i, **describe(i)) for i in ids[:limit]])  # fmt: skip
 
