@@ -46,6 +46,17 @@ def cluster_frame(seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[C.USER, C.ITEM, C.RATING, C.TIMESTAMP])
 
 
+def ndcg_at_10(model: BaseRecommender, split: Any) -> float:
+    """NDCG@10 of ``model`` on every active user of ``split.test`` (training items excluded)."""
+    from movielens_lessons.evaluation import evaluate
+
+    users = split.test.user_ids[split.test.active_users]
+    result = evaluate(
+        model.recommend(users, k=10), split.test, split.train, k=10, metrics=["ndcg"], n_bootstrap=0
+    )
+    return result.value("ndcg")
+
+
 class ContractSuite:
     model_name: ClassVar[str] = ""
     params: ClassVar[dict[str, Any]] = {}

@@ -14,14 +14,13 @@ from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.data.splits import user_temporal_split
 from movielens_lessons.data.synth import synthesize
 from movielens_lessons.errors import ConfigError
-from movielens_lessons.evaluation import evaluate
 from movielens_lessons.models.base import BaseRecommender
 from movielens_lessons.models.boosting.ranker import model as ranker_module
 from movielens_lessons.models.boosting.ranker.model import XGBoostRanker
 from movielens_lessons.models.boosting.ranker.prior import BLEND_RATIO_FLOOR
 from movielens_lessons.models.registry import create_model
 
-from ...contract import ContractSuite
+from ...contract import ContractSuite, ndcg_at_10
 
 CHEAP = {
     "retrievers": "ease,most-popular",
@@ -60,14 +59,6 @@ def synth_split():
     return user_temporal_split(ds, test_size=0.2)
 
 
-def _ndcg(model: BaseRecommender, split) -> float:
-    users = split.test.user_ids[split.test.active_users]
-    result = evaluate(
-        model.recommend(users, k=10), split.test, split.train, k=10, metrics=["ndcg"], n_bootstrap=0
-    )
-    return result.value("ndcg")
-
-
 class _ShuffledLabels(XGBoostRanker):
     """The same ranker, but the label-window labels are permuted across all candidate rows."""
 
@@ -81,12 +72,12 @@ SYNTH = {"retrievers": "ease,item-knn,most-popular", "n_candidates": 30, "n_esti
 
 def test_shuffled_labels_are_no_better_than_the_best_retriever(synth_split) -> None:
     retrievers = {
-        name: _ndcg(create_model(name).fit(synth_split.train), synth_split)
+        name: ndcg_at_10(create_model(name).fit(synth_split.train), synth_split)
         for name in SYNTH["retrievers"].split(",")
     }
     best = max(retrievers.values())
-    shuffled = _ndcg(_ShuffledLabels(**SYNTH).fit(synth_split.train), synth_split)
-    real = _ndcg(XGBoostRanker(**SYNTH).fit(synth_split.train), synth_split)
+    shuffled = ndcg_at_10(_ShuffledLabels(**SYNTH).fit(synth_split.train), synth_split)
+    real = ndcg_at_10(XGBoostRanker(**SYNTH).fit(synth_split.train), synth_split)
     # noise labels carry no information: the ranker cannot beat its best input ...
     assert shuffled <= best + 0.005, (shuffled, retrievers)
     # ... while the real labels do carry it (so the comparison above can fail)
@@ -357,10 +348,10 @@ def test_bad_params(params: dict, match: str, cluster_data: Dataset) -> None:
 def test_quality_on_ml_small_temporal_split(ml_small: Dataset) -> None:
     """P2 (per-user temporal 80/20): the ranker beats EASE, the best single model, by ≥ 5 %."""
     split = user_temporal_split(ml_small, test_size=0.2)
-    ease = _ndcg(create_model("ease").fit(split.train), split)
+    ease = ndcg_at_10(create_model("ease").fit(split.train), split)
     ranker = create_model("xgboost-ranker").fit(split.train)
     assert ranker.fit_seconds_ < 180
-    assert _ndcg(ranker, split) >= 1.05 * ease
+    assert ndcg_at_10(ranker, split) >= 1.05 * ease
 
 
 @pytest.mark.realdata
@@ -378,7 +369,7 @@ def test_p1_settings_beat_ease(ml_small: Dataset) -> None:
     params = load_config(default_config_path()).model("xgboost-ranker").params_for("user-random")
     assert params["validation"] == "random" and isinstance(params["prior"], dict)
     split = user_random_split(ml_small, test_size=0.25, seed=42)
-    ease = _ndcg(create_model("ease").fit(split.train), split)
+    ease = ndcg_at_10(create_model("ease").fit(split.train), split)
     ranker = create_model("xgboost-ranker", **params).fit(split.train)
     assert ranker.fit_seconds_ < 180
-    assert _ndcg(ranker, split) >= 1.04 * ease
+    assert ndcg_at_10(ranker, split) >= 1.04 * ease
