@@ -89,6 +89,10 @@ def create_app(
         raise ConfigError("no model to serve")
     default = next(iter(models))
     folders = dict(folders or {})
+    # what each model can answer, asked once: for the neural models has_item_similarity() builds
+    # their item vectors, which a request would otherwise pay for again
+    folds_in = {name: m.folds_in() for name, m in models.items()}
+    similar_items = {name: m.has_item_similarity() for name, m in models.items()}
     app = FastAPI(
         title="movielens-lessons",
         summary="Recommendations from saved movielens-lessons models.",
@@ -139,12 +143,12 @@ def create_app(
         return catalogue.describe(movie_id)
 
     def reasons(
-        model: BaseRecommender, history: Sequence[int], recommended: Sequence[int], verb: str
+        name: str, history: Sequence[int], recommended: Sequence[int], verb: str
     ) -> list[str | None]:
         """"because you {verb} X": the history movie most similar to each recommended one."""
-        if not history or not recommended or not model.has_item_similarity():
+        if not history or not recommended or not similar_items[name]:
             return [None] * len(recommended)
-        sims = model.item_similarity(history, recommended)
+        sims = models[name].item_similarity(history, recommended)
         out: list[str | None] = []
         for col in range(len(recommended)):
             column = sims[:, col]
@@ -157,13 +161,13 @@ def create_app(
         return out
 
     def items_of(
-        recs: Any, model: BaseRecommender, history: Sequence[int], verb: str
+        recs: Any, name: str, history: Sequence[int], verb: str
     ) -> list[S.RecommendedMovie]:
         row_items, row_scores = recs.items[0], recs.scores[0]
         valid = row_items >= 0
         ids = [int(i) for i in recs.item_ids[row_items[valid]]]
         scores = [float(s) for s in row_scores[valid]]
-        why = reasons(model, list(history)[-REASON_HISTORY:], ids, verb)
+        why = reasons(name, list(history)[-REASON_HISTORY:], ids, verb)
         return [
             S.RecommendedMovie(movieId=i, rank=r + 1, score=s if np.isfinite(s) else 0.0,
                                reason=w, **describe(i))
@@ -182,8 +186,8 @@ def create_app(
             S.ModelInfo(
                 name=name, feedback=m.feedback, folder=folders.get(name, ""), n_users=m.n_users,
                 n_items=m.n_items, fit_seconds=float(m.fit_seconds_),
-                data_fingerprint=str(m.fingerprint_), fold_in=m.folds_in(),
-                similar_items=m.has_item_similarity(), default=name == default,
+                data_fingerprint=str(m.fingerprint_), fold_in=folds_in[name],
+                similar_items=similar_items[name], default=name == default,
             )
             for name, m in models.items()
         ]
@@ -206,7 +210,7 @@ def create_app(
                              "the most popular movies")  # fmt: skip
         recs = m.recommend([userId], k=k)
         return S.Recommendations(model=name, userId=userId, fallback=not known,
-                                 items=items_of(recs, m, history or [], "watched"))  # fmt: skip
+                                 items=items_of(recs, name, history or [], "watched"))  # fmt: skip
 
     @app.get("/users/{userId}/history", response_model=S.History, responses=_ERRORS)
     def user_history(
@@ -228,8 +232,8 @@ def create_app(
         """Top-k for a brand-new user given as a history of movies (fold-in); the movies of the
         history are excluded, movies the model does not know are ignored."""
         name, m = pick(request.model)
-        if not m.folds_in():
-            able = [n for n, other in models.items() if other.folds_in()]
+        if not folds_in[name]:
+            able = [n for n, can in folds_in.items() if can]
             raise _fail(422, f"model {name} cannot recommend for a new user's history; "
                              f"served models that can: {', '.join(able) or 'none'}")  # fmt: skip
         history = list(request.history)
@@ -242,7 +246,7 @@ def create_app(
         liked = [h.movieId for h in history if h.rating is None or h.rating >= LIKED_RATING]
         verb = "liked" if rated else "watched"
         return S.Recommendations(model=name, userId=None, fallback=False,
-                                 items=items_of(recs, m, liked or ids, verb))  # fmt: skip
+                                 items=items_of(recs, name, liked or ids, verb))  # fmt: skip
 
     @app.get("/items/search", response_model=list[S.Movie], responses=_ERRORS)
     def search(
@@ -262,15 +266,15 @@ def create_app(
     ) -> S.Recommendations:
         """The k movies most similar to ``movieId`` in the model's item representation."""
         name, m = pick(model)
-        if not m.has_item_similarity():
-            able = [n for n, other in models.items() if other.has_item_similarity()]
+        if not similar_items[name]:
+            able = [n for n, can in similar_items.items() if can]
             raise _fail(422, f"model {name} has no item representation for similar movies; "
                              f"served models that have one: {', '.join(able) or 'none'}")  # fmt: skip
         if not np.isin(movieId, m.item_ids_):
             raise _fail(404, f"movieId {movieId} is not in model {name}'s training data")
         recs = m.similar_items([movieId], k=k)
         title = describe(movieId)["title"] or f"movie {movieId}"
-        found = items_of(recs, m, [], "")
+        found = items_of(recs, name, [], "")
         for item in found:
             item.reason = f"similar to {title}"
         return S.Recommendations(model=name, userId=None, fallback=False, items=found)

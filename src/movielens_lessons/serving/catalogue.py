@@ -17,11 +17,11 @@ class Catalogue:
     :func:`~movielens_lessons.data.readers.read_movies_csv` returns them."""
 
     def __init__(self, movies: pd.DataFrame) -> None:
-        self._by_id = movies.drop_duplicates(C.ITEM).set_index(C.ITEM, drop=False)
-        self._ids = self._by_id.index.to_numpy()
-        self._folded = self._by_id[C.TITLE].fillna("").astype(str).str.casefold().to_numpy(str)
+        by_id = movies.drop_duplicates(C.ITEM).set_index(C.ITEM, drop=False)
+        self._ids = by_id.index.to_numpy()
+        self._folded = by_id[C.TITLE].fillna("").astype(str).str.casefold().to_numpy(str)
         # described once: a pandas row lookup costs ~0.5 ms, and a response describes 20 movies
-        records = self._by_id.to_dict("records")
+        records = by_id.to_dict("records")
         self._described = {
             int(i): _describe(row) for i, row in zip(self._ids, records, strict=True)
         }
@@ -35,9 +35,6 @@ class Catalogue:
 
     def __len__(self) -> int:
         return len(self._ids)
-
-    def __contains__(self, movie_id: object) -> bool:
-        return movie_id in self._by_id.index
 
     def describe(self, movie_id: int) -> dict[str, Any]:
         """``title``, ``year`` and ``genres`` of ``movie_id`` (``None`` / ``[]`` when unknown)."""
