@@ -44,3 +44,21 @@ def test_capabilities(data: Dataset) -> None:
     with pytest.raises(ConfigError, match="no item representation"):
         popular.item_similarity([100], [101])
     assert create_model("ease").fit(data).has_item_similarity()
+
+
+@pytest.mark.parametrize("name", ["ease", "pure-svd", "als"])
+def test_a_refit_never_reuses_cached_item_vectors_or_gram(name: str, data: Dataset) -> None:
+    """item_similarity and ALS fold-in cache what every request needs; refitting on other data must
+    give what a fresh model fitted on that data gives."""
+    frame = cluster_frame()
+    other = Dataset.from_frame(frame[frame["userId"] % 3 != 0])  # other users, other co-counts
+    model = create_model(name).fit(data)
+    items = [int(i) for i in other.item_ids[:6]]
+    model.item_similarity(items, items)
+    model.recommend_for_history(items[:2], k=3)
+    model.fit(other)
+    fresh = create_model(name).fit(other)
+    np.testing.assert_allclose(model.item_similarity(items, items),
+                               fresh.item_similarity(items, items), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.recommend_for_history(items[:2], k=3).scores,
+                               fresh.recommend_for_history(items[:2], k=3).scores, rtol=1e-5)

@@ -347,14 +347,26 @@ class BaseRecommender:
         """
         if type(self)._similar_scores is not BaseRecommender._similar_scores:
             return np.asarray(self._similar_scores(items), dtype=np.float32)[:, others]
-        vectors = self._item_vectors()
-        if vectors is None:
-            raise ConfigError(f"{self.name} has no item representation for similar items")
+        vectors, norms = self._item_vectors_and_norms()
         left, right = (np.asarray(vectors[ids], dtype=np.float32) for ids in (items, others))
-        norms = [np.sqrt(np.einsum("ij,ij->i", part, part)) for part in (left, right)]
-        for n in norms:
-            n[n == 0] = 1.0
-        return np.einsum("ij,kj->ik", left, right) / norms[0][:, None] / norms[1][None, :]
+        # a BLAS product: einsum's own loop was 5x slower for EASE's 200 x m by m x 10
+        return (left @ right.T) / norms[items][:, None] / norms[others][None, :]
+
+    def _item_vectors_and_norms(self) -> tuple[np.ndarray, np.ndarray]:
+        """``_item_vectors()`` and their L2 norms ``(n_items,)`` float32 (0 → 1), built once per fit
+        or load: a service asks for them on every request, and several models assemble their vectors
+        anew on each call (from a network's weights, or padded for pruned items)."""
+        cached = getattr(self, "_vectors_and_norms_", None)
+        if cached is None:
+            vectors = self._item_vectors()
+            if vectors is None:
+                raise ConfigError(f"{self.name} has no item representation for similar items")
+            vectors = np.asarray(vectors, dtype=np.float32)
+            norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64))
+            norms[norms == 0] = 1.0
+            # fit() drops every attribute ending in "_", so a refit never sees stale vectors
+            cached = self._vectors_and_norms_ = (vectors, norms.astype(np.float32))
+        return cached
 
     def _similar_scores(self, items: np.ndarray) -> np.ndarray:
         """Similarity ``(len(items), n_items)`` of internal items to every item (-inf: never similar).

@@ -134,10 +134,10 @@ class ALS(_FactorModel):
 
     def _score_history(self, history: sp.csr_matrix) -> np.ndarray:
         """Exact ALS user step: ``x = (YᵀY + Yᵀ(C−I)Y + λI)⁻¹ Yᵀ C p`` for the one new user."""
-        y = self.item_factors_.astype(np.float64)
         cols = history.indices
         if len(cols) == 0:
             return np.zeros(self.n_items, dtype=np.float32)
+        y, gram = self._item_gram()
         # history values are ratings when given, else 1; map them like the training weighting
         w = np.asarray(history.data, dtype=np.float64)
         if self.weighting == "binary":
@@ -146,10 +146,20 @@ class ALS(_FactorModel):
             w = 1.0 + np.log(np.maximum(w, 1e-6))
         conf = 1.0 + float(self.alpha) * w
         y_u = y[cols]
-        a = y.T @ y + (y_u.T * (conf - 1.0)) @ y_u
+        a = gram + (y_u.T * (conf - 1.0)) @ y_u
         a[np.diag_indices_from(a)] += float(self.regularization)
         x = scipy.linalg.solve(a, y_u.T @ conf, assume_a="pos")
         return (self.item_factors_ @ x.astype(np.float32)).astype(np.float32)
+
+    def _item_gram(self) -> tuple[np.ndarray, np.ndarray]:
+        """The item factors as float64 ``(n_items, f)`` and their Gram matrix ``YᵀY`` ``(f, f)``,
+        computed once per fit or load: every fold-in needs them, and ``YᵀY`` is most of its cost."""
+        cached = getattr(self, "_item_gram_", None)
+        if cached is None:
+            y = self.item_factors_.astype(np.float64)
+            # fit() drops every attribute ending in "_", so a refit never sees a stale Gram matrix
+            cached = self._item_gram_ = (y, y.T @ y)
+        return cached
 
 
 class BPR(_FactorModel):
