@@ -212,3 +212,74 @@ def test_load_models_from_folders(models, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no model to serve"):
         load_models([])
     assert json.loads((folders[0] / "model.json").read_text())["name"] == "most-popular"
+
+
+def test_xgboost_models_give_their_own_explanations_as_reasons() -> None:
+    """The ranker's and the rating model's reasons are their explanations of the score they rank by,
+    in the order of their own recommendations."""
+    pytest.importorskip("xgboost")
+    from movielens_lessons.data.synth import synthesize
+    from movielens_lessons.models.boosting.explained_recommendations import (
+        explain_recommendations,
+    )
+
+    synth = synthesize(100, 120, 4000, seed=3)
+    data = Dataset.from_frame(synth.ratings, movies=synth.movies)
+    served = {
+        "xgboost-ranker": create_model("xgboost-ranker", retrievers="ease,item-knn,most-popular",
+                                       n_candidates=20, n_estimators=30, early_stopping_rounds=5,
+                                       learning_rate=0.3).fit(data),
+        "xgboost-rating": create_model("xgboost-rating", n_folds=3, n_trees=30, learning_rate=0.3,
+                                       n_threads=1).fit(data),
+    }  # fmt: skip
+    client = TestClient(create_app(served, catalogue=Catalogue(synth.movies)))
+    user = int(data.user_ids[4])
+    for name, model in served.items():
+        body = client.get(f"/users/{user}/recommendations", params={"k": 4, "model": name}).json()
+        recs = model.recommend([user], k=4)
+        assert [i["movieId"] for i in body["items"]] == recs.item_ids[recs.items[0]].tolist()
+        np.testing.assert_allclose([i["score"] for i in body["items"]], recs.scores[0], atol=1e-4)
+        expected = [e.why for e in explain_recommendations(model, user, k=4)]
+        assert [i["reason"] for i in body["items"]] == expected
+        assert all(r.startswith("Recommended") for r in expected), expected
+        assert all(i["title"] for i in body["items"])
+    # an unknown user with the fallback has no explanation to give
+    body = client.get("/users/99999999/recommendations",
+                      params={"k": 3, "model": "xgboost-ranker", "fallback": True}).json()  # fmt: skip
+    assert body["fallback"] and [i["reason"] for i in body["items"]] == [None] * 3
+
+
+def test_models_served_from_a_benchmark_run_show_their_leaderboard_row(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from movielens_lessons.experiments.benchmark import run_benchmark
+    from movielens_lessons.experiments.config_loading import load_config
+
+    from ..experiments.conftest import TINY_TOML, synthetic_dataset
+
+    config = load_config(TINY_TOML)
+    config = replace(config, models=tuple(m for m in config.models
+                                          if m.name in ("most-popular", "ease", "bias-baseline")))  # fmt: skip
+    run = run_benchmark(config, tmp_path / "run", dataset=synthetic_dataset(), report=False,
+                        store=False)  # fmt: skip
+    board = run.leaderboard.set_index(["protocol", "model"])
+    folders = [run.out_dir / "models" / "user-random" / "ease",
+               run.out_dir / "models" / "user-temporal" / "bias-baseline"]  # fmt: skip
+    served = load_models(folders)
+    plain = create_model("most-popular").fit(synthetic_dataset())  # trained outside any run
+    client = TestClient(create_app({**served, "most-popular": plain},
+                                   folders={n: str(f) for n, f in zip(served, folders, strict=True)}))  # fmt: skip
+    infos = {m["name"]: m for m in client.get("/models").json()}
+    ease = infos["ease"]["leaderboard"]
+    assert ease["run"] == run.run_id and ease["protocol"] == "user-random"
+    assert ease["primary_metric"] == "ndcg@10"
+    row = board.loc[("user-random", "ease")]
+    assert ease["rank"] == int(row["rank"])
+    assert ease["metrics"]["ndcg@10"] == pytest.approx(
+        {"mean": row["ndcg@10"], "ci_low": row["ndcg@10_ci_low"], "ci_high": row["ndcg@10_ci_high"]})
+    assert set(ease["metrics"]) >= {"ndcg@5", "recall@10", "coverage@10"}
+    rating = infos["bias-baseline"]["leaderboard"]
+    assert rating["protocol"] == "user-temporal"
+    assert rating["metrics"]["rmse"]["mean"] == pytest.approx(
+        board.loc[("user-temporal", "bias-baseline"), "rmse"])
+    assert infos["most-popular"]["leaderboard"] is None

@@ -26,9 +26,14 @@ from starlette.exceptions import HTTPException
 from movielens_lessons.data.indexing import map_ids
 from movielens_lessons.errors import ConfigError, MovieLensError
 from movielens_lessons.models.base import BaseRecommender
+from movielens_lessons.models.boosting.explained_recommendations import (
+    SCORE_KINDS,
+    explain_recommendations,
+)
 from movielens_lessons.serving import schemas as S
 from movielens_lessons.serving.catalogue import Catalogue
 from movielens_lessons.serving.page import add_page
+from movielens_lessons.serving.run_metrics import leaderboard_entry
 
 #: Request bodies above this many bytes are refused (413); a full history of 1,000 movies with
 #: ratings and timestamps is ~70 KB.
@@ -93,6 +98,8 @@ def create_app(
     # their item vectors, which a request would otherwise pay for again
     folds_in = {name: m.folds_in() for name, m in models.items()}
     similar_items = {name: m.has_item_similarity() for name, m in models.items()}
+    measured = {name: leaderboard_entry(folders[name], name) if name in folders else None
+                for name in models}  # fmt: skip
     app = FastAPI(
         title="movielens-lessons",
         summary="Recommendations from saved movielens-lessons models.",
@@ -188,6 +195,7 @@ def create_app(
                 n_items=m.n_items, fit_seconds=float(m.fit_seconds_),
                 data_fingerprint=str(m.fingerprint_), fold_in=folds_in[name],
                 similar_items=similar_items[name], default=name == default,
+                leaderboard=measured[name],
             )
             for name, m in models.items()
         ]
@@ -208,6 +216,14 @@ def create_app(
         if not known and not fallback:
             raise _fail(404, f"userId {userId} is not known to model {name}; add fallback=true for "
                              "the most popular movies")  # fmt: skip
+        if known and name in SCORE_KINDS:
+            # the XGBoost models explain their own scores: the reason is their explanation
+            explained = explain_recommendations(m, userId, k=k)
+            return S.Recommendations(model=name, userId=userId, fallback=False, items=[
+                S.RecommendedMovie(movieId=e.movie_id, rank=e.rank, score=e.score, reason=e.why,
+                                   **describe(e.movie_id))
+                for e in explained
+            ])  # fmt: skip
         recs = m.recommend([userId], k=k)
         return S.Recommendations(model=name, userId=userId, fallback=not known,
                                  items=items_of(recs, name, history or [], "watched"))  # fmt: skip

@@ -103,6 +103,20 @@ class Predictions(BaseModel):
     predictions: list[Prediction]
 
 
+class MetricValue(BaseModel):
+    mean: float
+    ci_low: float | None = Field(None, description="bootstrap CI bounds (None: not computed)")
+    ci_high: float | None = None
+
+
+class LeaderboardEntry(BaseModel):
+    run: str = Field(description="the benchmark run that measured it")
+    protocol: str = Field(description="the split protocol whose test part it was measured on")
+    primary_metric: str
+    rank: int | None = Field(None, description="its rank on the primary metric in that protocol")
+    metrics: dict[str, MetricValue] = Field(description="e.g. 'ndcg@10'; 'rmse' for rating models")
+
+
 class ModelInfo(BaseModel):
     name: str
     feedback: str
@@ -114,6 +128,8 @@ class ModelInfo(BaseModel):
     fold_in: bool = Field(description="whether it recommends for an anonymous history")
     similar_items: bool
     default: bool
+    leaderboard: LeaderboardEntry | None = Field(
+        None, description="its leaderboard row when served from a benchmark run's models/ folder")
 
 
 class Health(BaseModel):
@@ -136,6 +152,8 @@ __all__ = [
     "History",
     "HistoryItem",
     "HistoryRequest",
+    "LeaderboardEntry",
+    "MetricValue",
     "ModelInfo",
     "Movie",
     "Pair",
