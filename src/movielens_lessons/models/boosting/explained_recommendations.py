@@ -17,7 +17,7 @@ from movielens_lessons import columns as C
 from movielens_lessons.errors import ConfigError, DataValidationError
 from movielens_lessons.features.items import slug
 from movielens_lessons.models.base import BaseRecommender
-from movielens_lessons.models.boosting.explanations import Reason, describe, reasons, separate_prior
+from movielens_lessons.models.boosting.explanations import Reason, describe, reasons
 
 #: Model name → what its ``score`` is.
 SCORE_KINDS = {
@@ -87,14 +87,13 @@ def explain_recommendations(
 def _ranker_frame(model, user: int, k: int) -> pd.DataFrame:
     """Contributions of the ranker's top-``k``, its prior split out of the bias.
 
-    Every candidate is explained (``k = n_items``: the ranker explains the candidates among them) so
-    that the prior is measured from its mean over all of the user's candidates, not over the top-k.
+    The prior is measured from its mean over all of the user's candidates, not over the top-k; the
+    ranker computes that from the candidates' priors, so only the top-k are explained (explaining
+    every candidate, as ``separate_prior`` would need, made a service request 10x slower).
     """
-    frame = model.explain(user, k=model.n_items)
     label = _prior_label(model)
-    if label is not None:
-        frame = separate_prior(frame, f"{slug(label)}_prior")
-    return frame.head(k).reset_index(drop=True)
+    feature = None if label is None else f"{slug(label)}_prior"
+    return model.explain(user, k=k, prior_feature=feature).reset_index(drop=True)
 
 
 def _prior_label(model) -> str | None:

@@ -274,7 +274,10 @@ def pair_features(tables: FeatureTables, users: np.ndarray, cand: Candidates) ->
     """Feature matrix float32 ``(n_pairs, len(feature_names))`` for ``cand`` of internal ``users``."""
     u = users[cand.rows]
     i = cand.items
-    per = np.stack([cand.scores, cand.ranks, score_ratios(cand)], axis=2).reshape(len(i), -1)
+    # an explicit width: a user who has seen every movie has no candidates, and -1 cannot be inferred
+    per = np.stack([cand.scores, cand.ranks, score_ratios(cand)], axis=2).reshape(
+        len(i), 3 * cand.scores.shape[1]
+    )
     item_genres = tables.item_genres[i]
     affinity = np.einsum("ij,ij->i", tables.user_genres[u], item_genres)
     n_genres = item_genres.sum(axis=1)

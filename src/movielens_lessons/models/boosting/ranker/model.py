@@ -300,6 +300,9 @@ class XGBoostRanker(BaseRecommender):
     ) -> np.ndarray:
         import xgboost as xgb
 
+        if len(x) == 0:  # no candidates left (a user who has seen every movie): XGBoost would warn
+            width = (len(self.feature_names_) + 1,) if kwargs.get("pred_contribs") else ()
+            return np.zeros((0, *width), dtype=np.float32)
         dm = xgb.DMatrix(
             x, base_margin=prior, feature_names=self.feature_names_, nthread=int(self.num_threads)
         )
@@ -340,10 +343,17 @@ class XGBoostRanker(BaseRecommender):
         total = series.sum()
         return (series / total if total > 0 else series).sort_values(ascending=False, kind="stable")
 
-    def explain(self, user: int, k: int = 10) -> pd.DataFrame:
+    def explain(self, user: int, k: int = 10, *, prior_feature: str | None = None) -> pd.DataFrame:
         """Why the external ``user`` got their top-``k``: one row per recommended ``movieId`` (best first),
         one column per feature with its SHAP contribution (XGBoost ``pred_contribs``) to the score, plus
-        ``bias`` and ``score`` (= the row's sum)."""
+        ``bias`` and ``score`` (= the row's sum).
+
+        With a prior, XGBoost reports each row's prior margin inside its bias. ``prior_feature`` names a
+        column that takes the prior's row-to-row variation out of the bias: the row's prior minus its
+        mean over ALL the user's candidates (what ``explanations.separate_prior`` measures when
+        given every candidate's row), computed from the priors alone, so only the top-``k`` rows pay
+        for ``pred_contribs``.
+        """
         from movielens_lessons import columns as C
 
         recs = self.recommend([user], k=k)
@@ -354,16 +364,24 @@ class XGBoostRanker(BaseRecommender):
         pos = {int(i): j for j, i in enumerate(cand.items)}
         picked = [i for i in recs.items[0].tolist() if i in pos]
         rows = [pos[i] for i in picked]
-        prior = self._prior(cand)
-        prior = None if prior is None else prior[rows]
-        contribs = self._margins(x[rows], prior, pred_contribs=True)
+        all_priors = self._prior(cand)
+        prior = None if all_priors is None else all_priors[rows]
+        contribs = self._margins(x[rows], prior, pred_contribs=True).reshape(
+            len(rows), len(self.feature_names_) + 1
+        )  # 2-D also for a user with nothing left to recommend (XGBoost returns 1-D for no rows)
         if prior is not None:
             # the features' shares scale with the corrections; the bias holds the prior itself
             contribs[:, :-1] *= float(self.shrink)
             contribs[:, -1] = shrink_corrections(contribs[:, -1], prior, float(self.shrink))
         frame = pd.DataFrame(contribs, columns=[*self.feature_names_, "bias"])
         frame.insert(0, C.ITEM, self.item_ids_[picked])
-        frame["score"] = contribs.sum(axis=1)
+        if prior_feature is not None and all_priors is not None and prior is not None and rows:
+            # each row's bias is its prior plus one constant (the trees' base score, shrunk), so the
+            # bias's variation around its mean over every candidate is the prior's around its mean
+            moved = prior.astype(np.float64) - float(np.mean(all_priors, dtype=np.float64))
+            frame.insert(frame.columns.get_loc("bias"), prior_feature, moved)
+            frame["bias"] = frame["bias"] - moved
+        frame["score"] = frame.drop(columns=[C.ITEM]).sum(axis=1)
         return frame
 
     # --- persistence -----------------------------------------------------------------------------
