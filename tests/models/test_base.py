@@ -62,3 +62,19 @@ def test_a_refit_never_reuses_cached_item_vectors_or_gram(name: str, data: Datas
                                fresh.item_similarity(items, items), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(model.recommend_for_history(items[:2], k=3).scores,
                                fresh.recommend_for_history(items[:2], k=3).scores, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["ease", "item-knn", "als", "bias-baseline"])
+def test_a_user_in_the_id_map_without_training_data_gets_the_popularity_fallback(name: str) -> None:
+    """A split's parts share the full data's id maps: a user whose ratings all went to the test part
+    has an empty training row. They get the most popular movies, flagged, like an unknown user."""
+    frame = cluster_frame()
+    empty_user = int(frame["userId"].max()) + 1
+    users = np.append(np.unique(frame["userId"]), empty_user)
+    data = Dataset.from_frame(frame, user_ids=users)
+    model = create_model(name).fit(data)
+    recs = model.recommend([empty_user, 999_999, int(users[0])], k=3)
+    assert recs.fallback.tolist() == [True, True, False]
+    np.testing.assert_array_equal(recs.items[0], recs.items[1])  # the same list as an unknown user
+    popular = np.argsort(-model.item_popularity_, kind="stable")[:3]
+    assert set(recs.items[0].tolist()) == set(popular.tolist())

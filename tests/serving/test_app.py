@@ -283,3 +283,15 @@ def test_models_served_from_a_benchmark_run_show_their_leaderboard_row(tmp_path:
     assert rating["metrics"]["rmse"]["mean"] == pytest.approx(
         board.loc[("user-temporal", "bias-baseline"), "rmse"])
     assert infos["most-popular"]["leaderboard"] is None
+
+
+def test_a_user_without_training_data_is_unknown_to_the_service(catalogue) -> None:
+    frame = cluster_frame()
+    users = np.append(np.unique(frame["userId"]), 77)  # 77: in the id map, no training rating
+    model = create_model("item-knn").fit(Dataset.from_frame(frame, user_ids=users))
+    client = TestClient(create_app({"item-knn": model}, catalogue=catalogue))
+    got = client.get("/users/77/recommendations")
+    assert got.status_code == 404 and "not known" in got.json()["detail"]
+    assert client.get("/users/77/history").status_code == 404
+    body = client.get("/users/77/recommendations", params={"fallback": True, "k": 3}).json()
+    assert body["fallback"] and [i["reason"] for i in body["items"]] == [None] * 3

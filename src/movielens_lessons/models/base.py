@@ -175,7 +175,10 @@ class BaseRecommender:
         """Top-``k`` items for each external ``userId`` (``None``: every user in the training map).
 
         Seen training items are excluded unless ``exclude_seen=False``. Unknown users get the most
-        popular training items, flagged in ``Recommendations.fallback``.
+        popular training items, flagged in ``Recommendations.fallback``; so do users of the id map
+        without a training interaction (a split's parts share the full data's id maps, so a user
+        whose every rating is in the test part is in the map with an empty row, and no model knows
+        anything about them).
         """
         self._check_fitted()
         k = check_k(k)
@@ -186,6 +189,7 @@ class BaseRecommender:
         )
         internal = map_ids(ext, self.user_ids_)
         known = internal >= 0
+        known[known] = np.diff(self.seen_.indptr)[internal[known]] > 0
         items = np.empty((len(ext), k), dtype=np.int64)
         scores = np.empty((len(ext), k), dtype=np.float32)
         step = max(1, _SCORE_BLOCK_BYTES // (4 * max(self.n_items, 1)))

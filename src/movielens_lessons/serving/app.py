@@ -138,9 +138,10 @@ def create_app(
         return key, models[key]
 
     def seen_movies(model: BaseRecommender, user_id: int) -> list[int] | None:
-        """The ``movieId``s (ascending) of ``user_id``'s training data; None for an unknown user."""
+        """The ``movieId``s (ascending) of ``user_id``'s training data; None for an unknown user,
+        also one the id map holds without a training interaction (the model knows nothing of them)."""
         row = int(map_ids(np.array([user_id]), model.user_ids_)[0])
-        if row < 0:
+        if row < 0 or model.seen_[row].nnz == 0:
             return None
         return [int(i) for i in model.item_ids_[np.sort(model.seen_[row].indices)]]
 
