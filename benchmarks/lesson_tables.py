@@ -26,6 +26,7 @@ prints the same numbers (fit seconds aside). The functions return plain dicts, w
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -38,23 +39,31 @@ from movielens_lessons.data.loading import load_dataset
 from movielens_lessons.data.split_registry import split
 from movielens_lessons.evaluation import evaluate
 from movielens_lessons.evaluation.ranking import ndcg, recall
+from movielens_lessons.evaluation.rating import rmse as rating_rmse
 from movielens_lessons.evaluation.relevance import relevant_matrix
+from movielens_lessons.experiments import runner
+from movielens_lessons.experiments.config import BenchmarkConfig
 from movielens_lessons.experiments.config_loading import load_config
 from movielens_lessons.models.registry import create_model
 from movielens_lessons.models.topk import mask_seen, top_k
 
 CONFIG = Path(__file__).resolve().parents[1] / "experiments" / "ml-latest-small.toml"
-PROTOCOLS = {
-    "user-temporal": {"strategy": "user-temporal", "test_size": 0.2},
-    "user-random": {"strategy": "user-random", "test_size": 0.25, "seed": 42},
-}
+
+
+@functools.cache
+def config() -> BenchmarkConfig:
+    """The benchmark config, read once."""
+    return load_config(CONFIG)
+
+
+#: The config's protocols, by name: user-temporal (P2) and user-random (P1).
+PROTOCOLS = tuple(p.name for p in config().protocols)
 
 
 def params(name: str, protocol: str = "user-temporal") -> dict:
     """The benchmark config's parameters of model ``name`` for ``protocol``."""
-    config = load_config(CONFIG)
-    known = {m.name for m in config.models}
-    return config.model(name).params_for(protocol) if name in known else {}
+    known = {m.name for m in config().models}
+    return config().model(name).params_for(protocol) if name in known else {}
 
 
 def fit(name: str, train: Dataset, protocol: str = "user-temporal", **extra):
@@ -62,8 +71,8 @@ def fit(name: str, train: Dataset, protocol: str = "user-temporal", **extra):
 
 
 def make_split(ds: Dataset, protocol: str):
-    p = dict(PROTOCOLS[protocol])
-    return split(ds, p.pop("strategy"), **p)
+    """The config's ``protocol`` split of ``ds``, as the benchmark makes it."""
+    return runner.make_split(ds, config().protocol(protocol))
 
 
 def ndcg_at_10(model, train: Dataset, test: Dataset, threshold: float | None = None) -> float:
@@ -76,7 +85,7 @@ def ndcg_at_10(model, train: Dataset, test: Dataset, threshold: float | None = N
 
 def rmse(model, test: Dataset) -> float:
     pred = model.predict(test.user_ids[test.users], test.item_ids[test.items])
-    return float(np.sqrt(np.mean((pred - test.ratings) ** 2)))
+    return rating_rmse(pred, test.ratings)
 
 
 # --- implicit vs explicit -------------------------------------------------------------------------
