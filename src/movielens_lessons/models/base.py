@@ -188,8 +188,7 @@ class BaseRecommender:
             else np.asarray(list(users) if not isinstance(users, np.ndarray) else users)
         )
         internal = map_ids(ext, self.user_ids_)
-        known = internal >= 0
-        known[known] = np.diff(self.seen_.indptr)[internal[known]] > 0
+        known = self._with_training_data(internal)
         items = np.empty((len(ext), k), dtype=np.int64)
         scores = np.empty((len(ext), k), dtype=np.float32)
         step = max(1, _SCORE_BLOCK_BYTES // (4 * max(self.n_items, 1)))
@@ -212,6 +211,18 @@ class BaseRecommender:
             external_users=ext,
             fallback=~known,
         )
+
+    def knows_users(self, users: Iterable[int]) -> np.ndarray:
+        """Whether the model knows each external ``userId`` (bool array): in its id map *and* with a
+        training interaction. :meth:`recommend` serves the others the popularity fallback."""
+        self._check_fitted()
+        return self._with_training_data(map_ids(np.asarray(list(users)), self.user_ids_))
+
+    def _with_training_data(self, internal: np.ndarray) -> np.ndarray:
+        """Mask of internal user rows (-1: not in the map) that hold a training interaction."""
+        known = internal >= 0
+        known[known] = np.diff(self.seen_.indptr)[internal[known]] > 0
+        return known
 
     def _score_history_items(self, items: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Scores ``(n_items,)`` for a new user's history: internal item ids in the order given
@@ -352,9 +363,9 @@ class BaseRecommender:
         if type(self)._similar_scores is not BaseRecommender._similar_scores:
             return np.asarray(self._similar_scores(items), dtype=np.float32)[:, others]
         vectors, norms = self._item_vectors_and_norms()
-        left, right = (np.asarray(vectors[ids], dtype=np.float32) for ids in (items, others))
-        # a BLAS product: einsum's own loop was 5x slower for EASE's 200 x m by m x 10
-        return (left @ right.T) / norms[items][:, None] / norms[others][None, :]
+        # a BLAS product (the cached vectors are float32): einsum's own loop was 5x slower for
+        # EASE's 200 x m by m x 10
+        return (vectors[items] @ vectors[others].T) / norms[items][:, None] / norms[others][None, :]
 
     def _item_vectors_and_norms(self) -> tuple[np.ndarray, np.ndarray]:
         """``_item_vectors()`` and their L2 norms ``(n_items,)`` float32 (0 → 1), built once per fit

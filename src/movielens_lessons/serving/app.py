@@ -56,6 +56,11 @@ _BODY_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": S.Error, "description": "A body over the size limit"},
 }
 
+#: The path and query parameters several endpoints share, with their bounds.
+PathId = Annotated[int, PathParam(ge=0, le=S.MAX_ID)]
+ListLength = Annotated[int, Query(ge=1, le=S.MAX_K)]
+ModelName = Annotated[str | None, Query(max_length=100)]
+
 
 def load_models(folders: Sequence[str | Path]) -> dict[str, BaseRecommender]:
     """Saved model folders → ``{name: model}`` in the order given (names must differ)."""
@@ -137,12 +142,18 @@ def create_app(
             raise _fail(404, f"unknown model {key!r}; served: {', '.join(models)}")
         return key, models[key]
 
+    def require(capable: Mapping[str, bool], name: str, lacks: str, able: str) -> None:
+        """422 when model ``name`` lacks a capability, naming the served models that have it."""
+        if not capable[name]:
+            others = ", ".join(n for n, can in capable.items() if can) or "none"
+            raise _fail(422, f"model {name} {lacks}; served models that {able}: {others}")
+
     def seen_movies(model: BaseRecommender, user_id: int) -> list[int] | None:
         """The ``movieId``s (ascending) of ``user_id``'s training data; None for an unknown user,
         also one the id map holds without a training interaction (the model knows nothing of them)."""
-        row = int(map_ids(np.array([user_id]), model.user_ids_)[0])
-        if row < 0 or model.seen_[row].nnz == 0:
+        if not model.knows_users([user_id])[0]:
             return None
+        row = int(map_ids(np.array([user_id]), model.user_ids_)[0])
         return [int(i) for i in model.item_ids_[np.sort(model.seen_[row].indices)]]
 
     def describe(movie_id: int) -> dict[str, Any]:
@@ -204,9 +215,9 @@ def create_app(
     @app.get("/users/{userId}/recommendations", response_model=S.Recommendations,
              responses=_ERRORS)  # fmt: skip
     def recommend_user(
-        userId: Annotated[int, PathParam(ge=0, le=S.MAX_ID)],
-        k: Annotated[int, Query(ge=1, le=S.MAX_K)] = 10,
-        model: Annotated[str | None, Query(max_length=100)] = None,
+        userId: PathId,
+        k: ListLength = 10,
+        model: ModelName = None,
         fallback: bool = False,
     ) -> S.Recommendations:
         """Top-k for a user of the training data, seen movies excluded. An unknown user is a 404,
@@ -231,9 +242,9 @@ def create_app(
 
     @app.get("/users/{userId}/history", response_model=S.History, responses=_ERRORS)
     def user_history(
-        userId: Annotated[int, PathParam(ge=0, le=S.MAX_ID)],
+        userId: PathId,
         limit: Annotated[int, Query(ge=1, le=S.MAX_HISTORY)] = 50,
-        model: Annotated[str | None, Query(max_length=100)] = None,
+        model: ModelName = None,
     ) -> S.History:
         """The movies a known user has in the model's training data (the first ``limit``, by
         ``movieId``), with the total."""
@@ -249,10 +260,7 @@ def create_app(
         """Top-k for a brand-new user given as a history of movies (fold-in); the movies of the
         history are excluded, movies the model does not know are ignored."""
         name, m = pick(request.model)
-        if not folds_in[name]:
-            able = [n for n, can in folds_in.items() if can]
-            raise _fail(422, f"model {name} cannot recommend for a new user's history; "
-                             f"served models that can: {', '.join(able) or 'none'}")  # fmt: skip
+        require(folds_in, name, "cannot recommend for a new user's history", "can")
         history = list(request.history)
         if all(h.timestamp is not None for h in history):
             history.sort(key=lambda h: h.timestamp or 0)
@@ -277,16 +285,14 @@ def create_app(
 
     @app.get("/items/{movieId}/similar", response_model=S.Recommendations, responses=_ERRORS)
     def similar(
-        movieId: Annotated[int, PathParam(ge=0, le=S.MAX_ID)],
-        k: Annotated[int, Query(ge=1, le=S.MAX_K)] = 10,
-        model: Annotated[str | None, Query(max_length=100)] = None,
+        movieId: PathId,
+        k: ListLength = 10,
+        model: ModelName = None,
     ) -> S.Recommendations:
         """The k movies most similar to ``movieId`` in the model's item representation."""
         name, m = pick(model)
-        if not similar_items[name]:
-            able = [n for n, can in similar_items.items() if can]
-            raise _fail(422, f"model {name} has no item representation for similar movies; "
-                             f"served models that have one: {', '.join(able) or 'none'}")  # fmt: skip
+        require(similar_items, name, "has no item representation for similar movies",
+                "have one")
         if not np.isin(movieId, m.item_ids_):
             raise _fail(404, f"movieId {movieId} is not in model {name}'s training data")
         recs = m.similar_items([movieId], k=k)
