@@ -212,3 +212,47 @@ def test_settings_survive_save_and_load(cluster_with_movies: Dataset, tmp_path: 
     loaded = BaseRecommender.load(model.save(tmp_path / "lightfm"))
     assert loaded.settings_ == model.settings_
     assert all(type(loaded.settings_[k]) is type(v) for k, v in model.settings_.items())
+
+
+# --- recency weights ------------------------------------------------------------------------------
+
+
+def drift_frame(seed: int = 0) -> pd.DataFrame:
+    """Users 1-20 rated six movies of cluster A (100s) and then three of cluster B (200s); users
+    21-40 rated only A, users 41-60 only B, so both clusters are learnable."""
+    rng = np.random.default_rng(seed)
+    a, b = np.arange(100, 112), np.arange(200, 212)
+    rows = []
+    for user in range(1, 61):
+        if user <= 20:
+            items = [*rng.choice(a, 6, replace=False), *rng.choice(b, 3, replace=False)]
+        else:
+            items = list(rng.choice(a if user <= 40 else b, 6, replace=False))
+        t = 1_000_000 + user * 1000
+        rows += [(user, int(item), 4.0, t + j) for j, item in enumerate(items)]
+    return pd.DataFrame(rows, columns=[C.USER, C.ITEM, C.RATING, C.TIMESTAMP])
+
+
+def test_recency_weight_moves_a_drifting_user_towards_their_latest_taste() -> None:
+    ds = Dataset.from_frame(drift_frame())
+    drifters = np.arange(1, 21)
+
+    def margin(recency_weight: float) -> float:
+        """Mean score of cluster B's movies minus cluster A's, over the drifting users."""
+        model = create_model("lightfm", n_factors=8, n_epochs=30, item_features="none",
+                             recency_weight=recency_weight).fit(ds)  # fmt: skip
+        scores = model.score(drifters)
+        in_b = model.item_ids_ >= 200
+        return float(scores[:, in_b].mean() - scores[:, ~in_b].mean())
+
+    # measured: -1.10 without and -0.46 with (seeds 1 and 2: the same shift, ±0.05)
+    assert margin(20.0) > margin(0.0) + 0.3
+
+
+def test_recency_weight_needs_timestamps_and_a_non_negative_value(tiny: Dataset) -> None:
+    untimed = Dataset.from_frame(tiny.to_frame().drop(columns=[C.TIMESTAMP]), name="untimed")
+    with pytest.raises(ConfigError, match=r"recency_weight=2\.0 needs timestamps; untimed"):
+        create_model("lightfm", recency_weight=2.0).fit(untimed)
+    with pytest.raises(ConfigError, match="recency_weight must be a non-negative number"):
+        create_model("lightfm", recency_weight=-1.0).fit(tiny)
+    create_model("lightfm", n_epochs=1, recency_weight=0).fit(untimed)  # off: no timestamps needed
