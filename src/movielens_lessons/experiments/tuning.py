@@ -97,7 +97,8 @@ def _svd(t) -> dict[str, Any]:
 
 def _mult_vae(t) -> dict[str, Any]:
     return {"dropout": t.suggest_float("dropout", 0.2, 0.9),
-            "beta_cap": t.suggest_float("beta_cap", 0.01, 1.0, log=True),
+            "beta_cap": t.suggest_float("beta_cap", 0.05, 5.0, log=True),
+            "kl_scaling": t.suggest_categorical("kl_scaling", ["constant", "history"]),
             "hidden_dim": t.suggest_int("hidden_dim", 100, 1000, log=True),
             "latent_dim": t.suggest_int("latent_dim", 32, 400, log=True),
             "weight_decay": t.suggest_float("weight_decay", 1e-7, 1e-3, log=True),

@@ -49,6 +49,7 @@ class SavableModel(Protocol):
     fingerprint_: str
     fit_seconds_: float
     training_metrics_: dict[str, Any]  # only on models that record training metrics
+    legacy_params: ClassVar[dict[str, Any]]
 
     def __init__(self, **params: Any) -> None: ...
 
@@ -158,7 +159,7 @@ def restore_model(cls: type[M], meta: dict[str, Any], arrays: dict[str, np.ndarr
     model_cls: type = get_model_class(meta["name"], loading=True)
     if not issubclass(model_cls, cls):
         raise ConfigError(f"{where} holds a {meta['name']} model, not {cls.name}")
-    model: M = model_cls(**meta["params"])
+    model: M = model_cls(**{**model_cls.legacy_params, **meta["params"]})
     arrays = dict(arrays)
     model.user_ids_ = arrays.pop("user_ids_")
     model.item_ids_ = arrays.pop("item_ids_")

@@ -53,6 +53,9 @@ class BaseRecommender:
     #: Whether the model scores items of the id map that have no training interaction from their
     #: features (item cold start); ``train --movies`` then adds every movie of the table to the id map.
     scores_unrated_items: ClassVar[bool] = False
+    #: Parameters added after models were already saved, with the value those older folders were
+    #: fitted with (where the new constructor default differs): loading fills them in.
+    legacy_params: ClassVar[dict[str, Any]] = {}
     #: Set by the models that record metrics while fitting (absent otherwise); saved with the model.
     training_metrics_: dict[str, Any]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("torch")
@@ -146,6 +147,7 @@ def test_no_validation_trains_every_epoch(cluster_data: Dataset) -> None:
         ({"random_state": "x"}, "random_state must be an integer ≥ 0 or None"),
         ({"min_item_count": -1}, "min_item_count must be an integer ≥ 0"),
         ({"refit": "yes"}, "refit must be true or false"),
+        ({"kl_scaling": "items"}, "kl_scaling must be one of constant, history; got 'items'"),
     ],
 )
 def test_bad_params(params: dict, match: str, cluster_data: Dataset) -> None:
@@ -218,3 +220,48 @@ def test_an_ensemble_averages_the_log_probabilities_of_seeded_networks(
     assert pair._item_vectors().shape == (pair.n_items, 2 * SMALL["hidden_dim"])
     loaded = BaseRecommender.load(pair.save(tmp_path / "pair"))
     np.testing.assert_array_equal(loaded.score(users), pair.score(users))
+
+
+def test_history_kl_scaling_weighs_each_user_by_their_number_of_positives(
+    cluster_data: Dataset,
+) -> None:
+    import torch
+
+    fixed = {**SMALL, "n_epochs": 20, "validation_fraction": 0.0, "beta_cap": 2.0, "anneal_steps": 0}
+    users = cluster_data.user_ids
+    # every user of the cluster data has 9 positives: each scale n_u / mean is exactly 1
+    constant = MultVAE(**fixed, kl_scaling="constant").fit(cluster_data)
+    history = MultVAE(**fixed, kl_scaling="history").fit(cluster_data)
+    np.testing.assert_array_equal(constant.score(users), history.score(users))
+
+    # users 21-40 keep 3 of their 9 positives: the heavy users 1-20 now weigh 1.5 × the mean
+    frame = cluster_data.to_frame()
+    light = frame[frame.userId > 20].groupby("userId").head(3)
+    uneven = Dataset.from_frame(pd.concat([frame[frame.userId <= 20], light]), name="uneven")
+
+    def code_norms(model: MultVAE) -> tuple[float, float]:
+        """Mean ‖μ‖ of the heavy users and of the light ones."""
+        x = torch.from_numpy(uneven.implicit().toarray().astype(np.float32))
+        mu, _ = model.network_.members()[0].encode(torch.nn.functional.normalize(x, dim=1))
+        norms = mu.detach().norm(dim=1).numpy()
+        heavy = uneven.user_ids <= 20
+        return float(norms[heavy].mean()), float(norms[~heavy].mean())
+
+    heavy_c, light_c = code_norms(MultVAE(**fixed, kl_scaling="constant").fit(uneven))
+    heavy_h, light_h = code_norms(MultVAE(**fixed, kl_scaling="history").fit(uneven))
+    # a heavier KL term holds the heavy users' codes closer to the prior, a lighter one frees the rest
+    assert heavy_h / light_h < heavy_c / light_c
+
+
+def test_folders_saved_before_kl_scaling_load_as_trained(cluster_data: Dataset, tmp_path: Path) -> None:
+    import json
+
+    model = MultVAE(**{**SMALL, "n_epochs": 2}).fit(cluster_data)
+    folder = model.save(tmp_path / "vae")
+    assert BaseRecommender.load(folder).kl_scaling == "history"
+    meta = json.loads((folder / "model.json").read_text())
+    del meta["params"]["kl_scaling"]  # as written before the parameter existed
+    (folder / "model.json").write_text(json.dumps(meta))
+    old = BaseRecommender.load(folder)
+    assert old.kl_scaling == "constant"  # how those networks were trained
+    np.testing.assert_array_equal(old.score([1, 25]), model.score([1, 25]))
