@@ -9,6 +9,7 @@ import pytest
 from movielens_lessons import columns as C
 from movielens_lessons.data.csr_views import history_recency_weights
 from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.data.split_masks import position_in_user
 from movielens_lessons.errors import ConfigError
 
 
@@ -33,29 +34,39 @@ def test_positive_threshold_filters_the_implicit_view_only(tiny: Dataset) -> Non
 # --- recency weights --------------------------------------------------------------------------
 
 
+def recency_by_pair(frame: pd.DataFrame, strength: float) -> dict[tuple[int, int], float]:
+    """``{(userId, movieId): weight}`` of a Dataset built from ``frame``."""
+    ds = Dataset.from_frame(frame)
+    w = history_recency_weights(*position_in_user(ds), strength)
+    pairs = zip(ds.user_ids[ds.users].tolist(), ds.item_ids[ds.items].tolist(), strict=True)
+    return dict(zip(pairs, w.tolist(), strict=True))
+
+
 def test_recency_weights_grow_along_each_users_history() -> None:
-    # user 0: three interactions given out of time order; user 1: one; user 2: a tie at t=5
-    users = np.array([0, 1, 0, 2, 0, 2])
-    times = np.array([30, 7, 10, 5, 20, 5])
-    w = history_recency_weights(users, times, strength=3.0)
-    assert w.mean() == pytest.approx(1.0)
-    raw = np.array([1 + 3 * 3 / 3, 1 + 3, 1 + 3 * 1 / 3, 1 + 3 * 1 / 2, 1 + 3 * 2 / 3, 1 + 3 * 2 / 2])
-    np.testing.assert_allclose(w, raw / raw.mean())
-    # the latest interaction of user 0 weighs (1 + s) / (1 + s/n) its earliest
-    assert w[0] / w[2] == pytest.approx(4.0 / 2.0)
+    # user 1: three interactions given out of time order; user 2: one; user 3: a tie at t=5
+    frame = pd.DataFrame({C.USER: [1, 2, 1, 3, 1, 3], C.ITEM: [10, 10, 11, 13, 12, 14],
+                          C.RATING: 4.0, C.TIMESTAMP: [30, 7, 10, 5, 20, 5]})  # fmt: skip
+    w = recency_by_pair(frame, strength=3.0)
+    assert np.mean(list(w.values())) == pytest.approx(1.0)
+    # ranks in time order, the tie broken by movieId (the Dataset's stored order)
+    raw = {(1, 10): 1 + 3 * 3 / 3, (2, 10): 1 + 3, (1, 11): 1 + 3 * 1 / 3, (3, 13): 1 + 3 * 1 / 2,
+           (1, 12): 1 + 3 * 2 / 3, (3, 14): 1 + 3 * 2 / 2}  # fmt: skip
+    mean = np.mean(list(raw.values()))
+    assert w == pytest.approx({pair: value / mean for pair, value in raw.items()})
+    # the latest interaction of user 1 weighs (1 + s) / (1 + s/n) its earliest
+    assert w[1, 10] / w[1, 11] == pytest.approx(4.0 / 2.0)
 
 
 def test_recency_weights_follow_the_rows_when_shuffled() -> None:
     rng = np.random.default_rng(0)
-    users = rng.integers(0, 20, 300)
-    times = rng.permutation(300)  # distinct: no tie order involved
-    w = history_recency_weights(users, times, strength=5.0)
-    perm = rng.permutation(300)
-    np.testing.assert_allclose(history_recency_weights(users[perm], times[perm], 5.0), w[perm])
+    frame = pd.DataFrame({C.USER: rng.integers(0, 20, 300), C.ITEM: np.arange(300),
+                          C.RATING: 4.0, C.TIMESTAMP: rng.permutation(300)})  # fmt: skip
+    shuffled = frame.iloc[rng.permutation(300)]
+    assert recency_by_pair(shuffled, 5.0) == pytest.approx(recency_by_pair(frame, 5.0))
 
 
 def test_zero_recency_is_unit_weights_and_negative_is_refused() -> None:
-    np.testing.assert_array_equal(history_recency_weights(np.array([0, 0, 1]), np.array([3, 1, 2]), 0.0),
+    np.testing.assert_array_equal(history_recency_weights(np.array([0, 1, 0]), np.array([2, 2, 1]), 0.0),
                                   np.ones(3))  # fmt: skip
     with pytest.raises(ConfigError, match="non-negative"):
         history_recency_weights(np.array([0]), np.array([1]), -1.0)

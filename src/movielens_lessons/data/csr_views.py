@@ -47,28 +47,23 @@ def implicit_weights(
 
 
 def history_recency_weights(
-    users: np.ndarray, timestamps: np.ndarray, strength: float
+    position: np.ndarray, size: np.ndarray, strength: float
 ) -> np.ndarray:
     """A weight (float64, mean 1) per interaction that grows with its place in its user's history.
 
-    The interaction ranked ``r`` of the user's ``n`` (1 = earliest, by timestamp; ties by input order)
-    weighs ``1 + strength · r / n`` before all weights are divided by their mean, so a user's latest
-    interaction counts up to ``1 + strength`` times their earliest. ``strength = 0``: every weight is
-    1. For "what comes next" questions: a user's recent choices say more about their next ones.
-    ``users`` are internal indices and ``timestamps`` seconds, both ``(n_interactions,)``.
+    ``position`` is each interaction's 0-based place in its user's time order and ``size`` its user's
+    number of interactions, both ``(n_interactions,)`` (as
+    :func:`~movielens_lessons.data.split_masks.position_in_user` gives them). The interaction at
+    ``position`` weighs ``1 + strength · (position + 1) / size`` before all weights are divided by
+    their mean, so a user's latest interaction counts up to ``1 + strength`` times their earliest.
+    ``strength = 0``: every weight is 1. For "what comes next" questions: a user's recent choices say
+    more about their next ones.
     """
-    users = np.asarray(users)
     if strength < 0:
         raise ConfigError(f"recency strength must be non-negative, got {strength!r}")
-    if strength == 0 or len(users) == 0:
-        return np.ones(len(users), dtype=np.float64)
-    order = np.lexsort((np.arange(len(users)), np.asarray(timestamps), users))
-    sorted_users = users[order]
-    starts = np.flatnonzero(np.r_[True, sorted_users[1:] != sorted_users[:-1]])
-    sizes = np.diff(np.r_[starts, len(users)])
-    rank = np.arange(len(users)) - np.repeat(starts, sizes) + 1
-    weight = np.empty(len(users), dtype=np.float64)
-    weight[order] = 1.0 + strength * rank / np.repeat(sizes, sizes)
+    if strength == 0 or len(position) == 0:
+        return np.ones(len(position), dtype=np.float64)
+    weight = 1.0 + strength * (np.asarray(position) + 1.0) / np.asarray(size)
     return weight / weight.mean()
 
 

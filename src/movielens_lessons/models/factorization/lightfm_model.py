@@ -82,6 +82,7 @@ import scipy.sparse as sp
 from movielens_lessons import columns as C
 from movielens_lessons.data.csr_views import history_recency_weights
 from movielens_lessons.data.dataset import Dataset
+from movielens_lessons.data.split_masks import position_in_user
 from movielens_lessons.errors import ConfigError
 from movielens_lessons.models.base import BaseRecommender
 
@@ -262,7 +263,7 @@ class LightFM(BaseRecommender):
                 f"recency_weight={self.recency_weight!r} needs timestamps; {dataset.name} has none "
                 "(use recency_weight=0)"
             )
-        weight = history_recency_weights(dataset.users, dataset.timestamps, self.recency_weight)
+        weight = history_recency_weights(*position_in_user(dataset), self.recency_weight)
         by_pair = sp.csr_matrix(
             (weight, (dataset.users, dataset.items)), shape=(dataset.n_users, dataset.n_items)
         )
