@@ -32,6 +32,11 @@ def main() -> None:
         "--data-dir", default=None, help="a folder holding the config's release (e.g. synthetic)"
     )
     parser.add_argument(
+        "--validation-size", type=float, default=0.2,
+        help="share of each user's training rows held out for validation (tune's 0.2); a smaller "
+        "share trains on more of each history, closer to the test split",
+    )
+    parser.add_argument(
         "--test", action="store_true", help="score on the test split instead (report, never choose)"
     )
     args = parser.parse_args()
@@ -59,7 +64,7 @@ def main() -> None:
             parts = split(data, protocol.strategy, **protocol.params)
             train, valid = parts.train, parts.test
         else:
-            train, valid, _ = validation_split(data, protocol)
+            train, valid, _ = validation_split(data, protocol, args.validation_size)
         users = valid.user_ids[valid.active_users]
         for params in grid:
             clock = time.perf_counter()
