@@ -98,6 +98,7 @@ def _svd(t) -> dict[str, Any]:
 def _mult_vae(t) -> dict[str, Any]:
     return {"dropout": t.suggest_float("dropout", 0.2, 0.9),
             "beta_cap": t.suggest_float("beta_cap", 0.05, 5.0, log=True),
+            "anneal_steps": t.suggest_categorical("anneal_steps", [0, 500, 2000, 8000]),
             "kl_scaling": t.suggest_categorical("kl_scaling", ["constant", "history"]),
             "hidden_dim": t.suggest_int("hidden_dim", 100, 1000, log=True),
             "latent_dim": t.suggest_int("latent_dim", 32, 400, log=True),
