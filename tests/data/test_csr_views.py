@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from movielens_lessons import columns as C
-from movielens_lessons.data.csr_views import history_recency_weights
+from movielens_lessons.data.csr_views import history_recency_weights, rating_confidence_weights
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.data.split_masks import position_in_user
 from movielens_lessons.errors import ConfigError
@@ -70,3 +70,35 @@ def test_zero_recency_is_unit_weights_and_negative_is_refused() -> None:
                                   np.ones(3))  # fmt: skip
     with pytest.raises(ConfigError, match="non-negative"):
         history_recency_weights(np.array([0]), np.array([1]), -1.0)
+
+
+# --- rating confidence weights ------------------------------------------------------------------
+
+
+def test_rating_weights_standardise_the_ratings() -> None:
+    ratings = np.array([1.0, 3.0, 3.0, 5.0])  # mean 3, std sqrt(2)
+    w = rating_confidence_weights(ratings, 0.5)
+    z = (ratings - 3.0) / np.sqrt(2.0)
+    raw = 1.0 + 0.5 * z
+    np.testing.assert_allclose(w, raw / raw.mean())
+    assert w.mean() == pytest.approx(1.0)
+    # z = -1 and +1: 1 - 1 = 0 is raised to the floor, 1 + 1 = 2 stays, then both share mean 1
+    np.testing.assert_allclose(rating_confidence_weights(np.array([2.0, 4.0]), 1.0, floor=0.05),
+                               np.array([0.05, 2.0]) / 1.025)  # fmt: skip
+
+
+def test_rating_weights_ignore_the_rating_scale_and_keep_a_floor() -> None:
+    stars = np.array([0.5, 2.0, 3.5, 4.0, 5.0, 4.5])
+    np.testing.assert_allclose(rating_confidence_weights(stars, 0.7),
+                               rating_confidence_weights(stars * 2 + 1, 0.7))  # fmt: skip
+    w = rating_confidence_weights(stars, 3.0, floor=0.05)
+    assert w.min() > 0  # 1 + 3·z is negative for 0.5 stars; the floor keeps it a positive
+    assert np.argmin(w) == 0 and np.argmax(w) == 4
+
+
+def test_rating_weights_off_constant_or_negative() -> None:
+    np.testing.assert_array_equal(rating_confidence_weights(np.array([1.0, 5.0]), 0.0), np.ones(2))
+    np.testing.assert_array_equal(rating_confidence_weights(np.full(3, 4.0), 2.0), np.ones(3))
+    assert len(rating_confidence_weights(np.array([]), 1.0)) == 0
+    with pytest.raises(ConfigError, match="non-negative"):
+        rating_confidence_weights(np.array([1.0, 2.0]), -0.5)

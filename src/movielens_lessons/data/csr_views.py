@@ -67,6 +67,27 @@ def history_recency_weights(
     return weight / weight.mean()
 
 
+
+def rating_confidence_weights(
+    ratings: np.ndarray, strength: float, floor: float = 0.05
+) -> np.ndarray:
+    """A weight (float64, mean 1) per interaction that grows with its rating, shape ``ratings.shape``.
+
+    Each rating is standardised over all of ``ratings`` (``z = (r - mean) / std``) and weighs
+    ``max(1 + strength · z, floor)`` before all weights are divided by their mean: a rating one
+    standard deviation above the mean counts ``1 + strength`` times an average one, whatever the
+    rating scale. ``strength = 0`` or ratings that are all equal: every weight is 1. For models that
+    learn from every interaction as a positive but should trust a loved film more than a panned one.
+    """
+    if strength < 0:
+        raise ConfigError(f"rating weight strength must be non-negative, got {strength!r}")
+    r = np.asarray(ratings, dtype=np.float64)
+    std = float(r.std()) if len(r) else 0.0
+    if strength == 0 or std == 0.0:
+        return np.ones(len(r), dtype=np.float64)
+    weight = np.maximum(1.0 + strength * (r - r.mean()) / std, floor)
+    return weight / weight.mean()
+
 def readonly_csr(
     users: np.ndarray, items: np.ndarray, data: np.ndarray, shape: tuple[int, int]
 ) -> sp.csr_matrix:

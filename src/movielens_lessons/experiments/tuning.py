@@ -69,7 +69,8 @@ def _lightfm(t) -> dict[str, Any]:
     return {"n_factors": t.suggest_int("n_factors", 16, 128, log=True),
             "learning_rate": t.suggest_float("learning_rate", 0.005, 0.2, log=True),
             "regularization": t.suggest_float("regularization", 1e-7, 1e-3, log=True),
-            "n_epochs": t.suggest_int("n_epochs", 5, 60, log=True)}
+            "n_epochs": t.suggest_int("n_epochs", 5, 60, log=True),
+            "rating_weight": t.suggest_float("rating_weight", 0.0, 1.5)}
 
 
 def _most_popular(t) -> dict[str, Any]:

@@ -93,7 +93,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from movielens_lessons import columns as C
-from movielens_lessons.data.csr_views import history_recency_weights
+from movielens_lessons.data.csr_views import history_recency_weights, rating_confidence_weights
 from movielens_lessons.data.dataset import Dataset
 from movielens_lessons.data.split_masks import position_in_user
 from movielens_lessons.errors import ConfigError
@@ -177,7 +177,11 @@ class LightFM(BaseRecommender):
     default) makes a seeded fit reproducible. ``recency_weight`` (needs timestamps; 0: off) weights
     each interaction by its place in its user's history, the latest up to ``1 + recency_weight``
     times the earliest (:func:`~movielens_lessons.data.csr_views.history_recency_weights`): for
-    "what comes next", not for "what is missing" (grid in the module docstring).
+    "what comes next", not for "what is missing" (grid in the module docstring). ``rating_weight``
+    (0: off; ignored for data without ratings) makes a rating one standard deviation above the mean
+    count ``1 + rating_weight`` times an average one
+    (:func:`~movielens_lessons.data.csr_views.rating_confidence_weights`): every rating is still a
+    positive, but a loved film pulls harder than a panned one.
     """
 
     name = "lightfm"
@@ -194,6 +198,7 @@ class LightFM(BaseRecommender):
         random_state: int | None = 42,
         num_threads: int = 1,
         recency_weight: float = 0.0,
+        rating_weight: float = 0.5,
     ) -> None:
         self.n_factors = n_factors
         self.loss = loss
@@ -205,6 +210,7 @@ class LightFM(BaseRecommender):
         self.random_state = random_state
         self.num_threads = num_threads
         self.recency_weight = recency_weight
+        self.rating_weight = rating_weight
 
     def resolve_settings(self, has_features: bool) -> dict[str, float | int]:
         """The four data-dependent settings: each one given, or (``None``) the default for items
@@ -227,9 +233,10 @@ class LightFM(BaseRecommender):
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ConfigError(f"{key} must be a non-negative number, got {value!r}")
-        value = self.recency_weight
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise ConfigError(f"recency_weight must be a non-negative number, got {value!r}")
+        for key in ("recency_weight", "rating_weight"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ConfigError(f"{key} must be a non-negative number, got {value!r}")
         if self.learning_rate is not None and self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be positive, got {self.learning_rate!r}")
 
@@ -267,16 +274,24 @@ class LightFM(BaseRecommender):
         self._build_item_representations()
 
     def _sample_weight(self, dataset: Dataset, interactions: sp.coo_matrix) -> sp.coo_matrix | None:
-        """Recency weights (:func:`history_recency_weights`) in ``interactions``' entry order, or
-        ``None`` (LightFM's unit weights) when ``recency_weight`` is 0."""
-        if not self.recency_weight:
+        """Each interaction's weight in ``interactions``' entry order: recency
+        (:func:`history_recency_weights`) times rating confidence (:func:`rating_confidence_weights`;
+        data without ratings skip it), rescaled to mean 1; ``None`` (LightFM's unit weights) when
+        neither applies."""
+        use_rating = bool(self.rating_weight) and dataset.ratings is not None
+        if not self.recency_weight and not use_rating:
             return None
-        if dataset.timestamps is None:
-            raise ConfigError(
-                f"recency_weight={self.recency_weight!r} needs timestamps; {dataset.name} has none "
-                "(use recency_weight=0)"
-            )
-        weight = history_recency_weights(*position_in_user(dataset), self.recency_weight)
+        weight = np.ones(len(dataset), dtype=np.float64)
+        if self.recency_weight:
+            if dataset.timestamps is None:
+                raise ConfigError(
+                    f"recency_weight={self.recency_weight!r} needs timestamps; {dataset.name} has "
+                    "none (use recency_weight=0)"
+                )
+            weight *= history_recency_weights(*position_in_user(dataset), self.recency_weight)
+        if use_rating:
+            weight *= rating_confidence_weights(dataset.ratings, self.rating_weight)
+        weight /= weight.mean()
         by_pair = sp.csr_matrix(
             (weight, (dataset.users, dataset.items)), shape=(dataset.n_users, dataset.n_items)
         )
