@@ -67,17 +67,18 @@ only, where "what comes next" is the question; on that test split it scores 0.12
 and 0.1310 with (seed 42), against 0.1168 and 0.1266 without recency.
 
 What the test gap was made of before rating weights (recency 15, four seeds 42 / 1 / 2 / 3,
-reported, not used to choose): without features 0.1234 / 0.1234 / 0.1232 / 0.1235, with 0.1310 / 0.1286 / 0.1308 / 0.1298
-(0.949x on the means). Of seed 42's top-10 lists, the model without features puts 4,395 of 6,100
-places on movies with 100 or more training users and gets 454 hits there, against 3,479 and 406 with
-features; on movies with 30-99 users it has 1,560 places and 200 hits, against 2,272 and 261. The
-decade and genres lift the mid-popular movies that "what comes next" asks for. Tried on P2v without
-features on top of recency 15 (0.1259), none better: 20 / 60 epochs 0.1232 / 0.1220; 192 factors
-0.1245; regularization 3e-4 0.1219; max_sampled 200 0.1221; learning rate 0.05 0.1202; user or item
-regularization alone ×0.3 0.1246 / 0.1235, ×3 0.1194 / 0.1158; each item also described by its 10
-most similar co-rated items (cosine; weight 1 or 0.3 against its own 1) 0.1173 / 0.1221; absolute-time
-weights (half-life 3 years) on top 0.0884. On a user-temporal validation split that trains on more of
-each history (``--validation-size 0.1``) the model without features is ahead: 0.0946 against 0.0877.
+reported, not used to choose): without features 0.1234 / 0.1234 / 0.1232 / 0.1235, with 0.1310 /
+0.1286 / 0.1308 / 0.1298 (0.949x on the means). Of seed 42's top-10 lists, the model without
+features puts 4,395 of 6,100 places on movies with 100 or more training users and gets 454 hits
+there, against 3,479 and 406 with features; on movies with 30-99 users it has 1,560 places and 200
+hits, against 2,272 and 261. The decade and genres lift the mid-popular movies that "what comes
+next" asks for. Tried on P2v without features on top of recency 15 (0.1259), none better: 20 / 60
+epochs 0.1232 / 0.1220; 192 factors 0.1245; regularization 3e-4 0.1219; max_sampled 200 0.1221;
+learning rate 0.05 0.1202; user or item regularization alone ×0.3 0.1246 / 0.1235, ×3 0.1194 /
+0.1158; each item also described by its 10 most similar co-rated items (cosine; weight 1 or 0.3
+against its own 1) 0.1173 / 0.1221; absolute-time weights (half-life 3 years) on top 0.0884. On a
+user-temporal validation split that trains on more of each history (``--validation-size 0.1``) the
+model without features is ahead: 0.0946 against 0.0877.
 
 Rating weights (``rating_weight``; every rating stays a positive, weighted ``max(1 + w·z, 0.05)`` by
 its standardised rating ``z``). Without metadata the test gap came from the most popular movies:
@@ -92,13 +93,14 @@ tune's validation splits, NDCG@10, none / w 0.5 (user-temporal with recency 15 w
   one seed moves it by up to 0.005) 0.1273 / 0.1236, 0.1225 / 0.1305, 0.1249 / 0.1260, 0.1260 /
   0.1288 (means 0.1252 / 0.1272), P1v 0.1789 / 0.1827; synthetic A 0.2108 / 0.2137, 0.1801 /
   0.1852; B 0.1658 / 0.1724, 0.1544 / 0.1602; ``--validation-size 0.1`` 0.0877 / 0.0852
-- the strength, without features, recency 15, P2v: 0.3 0.1275, **0.5 0.1322**, 0.7 0.1294, and 1 + 1.0 ·
-  (stars - 3.5), unstandardised, 0.1322; other shapes at 0.5: ``exp(w·z)`` 0.1299, z against each user's own mean 0.1308
-  (``exp``: 0.1266); the existing ``rating`` weighting (weight = stars) 0.1281, and on the other
-  splits above a little behind w 0.5 on ml-latest-small, a little ahead on synthetic A
-- trial patches not kept, the same P2v: item features from the mean rating (five quantile buckets, weight 0.3 / 1)
-  0.1255 / 0.1239; each user also described by their last 20 or 50 items (SVD++-like user
-  features) 0.0865-0.0911; a shared constant item feature 0.1193 / 0.1111; adadelta 0.1049; BPR
+- the strength, without features, recency 15, P2v: 0.3 0.1275, **0.5 0.1322**, 0.7 0.1294, and 1 +
+  1.0 · (stars - 3.5), unstandardised, 0.1322; other shapes at 0.5: ``exp(w·z)`` 0.1299, z against
+  each user's own mean 0.1308 (``exp``: 0.1266); the existing ``rating`` weighting (weight = stars)
+  0.1281, and on the other splits above a little behind w 0.5 on ml-latest-small, a little ahead on
+  synthetic A
+- trial patches not kept, the same P2v: item features from the mean rating (five quantile buckets,
+  weight 0.3 / 1) 0.1255 / 0.1239; each user also described by their last 20 or 50 items (SVD++-like
+  user features) 0.0865-0.0911; a shared constant item feature 0.1193 / 0.1111; adadelta 0.1049; BPR
   0.0862; a score-time prior from the items' share of the latest 20 % of training interactions
   (0.1 · log(1 + count)) 0.1312, but 0.0911 at ``--validation-size 0.1`` and 2-3 % lower on both
   synthetic sets; first-rated-year features on top of recency 0.1139-0.1250; recency growing with
