@@ -317,8 +317,8 @@ class LightFM(BaseRecommender):
         (:func:`history_recency_weights`) times rating confidence (:func:`rating_confidence_weights`;
         data without ratings skip it), rescaled to mean 1; ``None`` (LightFM's unit weights) when
         neither applies."""
-        use_rating = bool(self.rating_weight) and dataset.ratings is not None
-        if not self.recency_weight and not use_rating:
+        ratings = dataset.ratings if self.rating_weight else None
+        if not self.recency_weight and ratings is None:
             return None
         weight = np.ones(len(dataset), dtype=np.float64)
         if self.recency_weight:
@@ -328,8 +328,8 @@ class LightFM(BaseRecommender):
                     "none (use recency_weight=0)"
                 )
             weight *= history_recency_weights(*position_in_user(dataset), self.recency_weight)
-        if use_rating:
-            weight *= rating_confidence_weights(dataset.ratings, self.rating_weight)
+        if ratings is not None:
+            weight *= rating_confidence_weights(ratings, self.rating_weight)
         weight /= weight.mean()
         by_pair = sp.csr_matrix(
             (weight, (dataset.users, dataset.items)), shape=(dataset.n_users, dataset.n_items)
