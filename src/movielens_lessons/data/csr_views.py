@@ -67,7 +67,6 @@ def history_recency_weights(
     return weight / weight.mean()
 
 
-
 def rating_confidence_weights(
     ratings: np.ndarray, strength: float, floor: float = 0.05
 ) -> np.ndarray:
@@ -87,6 +86,7 @@ def rating_confidence_weights(
         return np.ones(len(r), dtype=np.float64)
     weight = np.maximum(1.0 + strength * (r - r.mean()) / std, floor)
     return weight / weight.mean()
+
 
 def readonly_csr(
     users: np.ndarray, items: np.ndarray, data: np.ndarray, shape: tuple[int, int]
